@@ -1,0 +1,62 @@
+// Package payment charges buyers through a Provider: Stripe in production (stripe-go, tested
+// against stripe-mock) and a local provider that behaves like Stripe's test mode for `make run`
+// and for fault-injection tests.
+package payment
+
+import (
+	"context"
+	"errors"
+)
+
+// Outcome is what a created payment needs next.
+type Outcome string
+
+const (
+	Succeeded      Outcome = "succeeded"       // money captured: the order is paid
+	RequiresAction Outcome = "requires_action" // the buyer must confirm (3-D Secure): send ClientSecret
+	Pending        Outcome = "pending"         // no payment method yet: the buyer confirms with ClientSecret
+)
+
+// Request asks for one payment. IdempotencyKey is sent to the provider on every attempt, so a
+// retry after a lost response returns the first PaymentIntent instead of charging again.
+type Request struct {
+	OrderID        string // sent as metadata order_id; webhooks find the order through it
+	Amount         int64  // minor units
+	Currency       string // ISO 4217, lowercase
+	PaymentMethod  string // optional: confirm immediately with it (e.g. pm_card_visa)
+	CustomerEmail  string // optional: receipt_email
+	IdempotencyKey string
+}
+
+// Intent is the provider's payment object.
+type Intent struct {
+	ID           string
+	Outcome      Outcome
+	ClientSecret string
+}
+
+// Provider creates payments.
+type Provider interface {
+	CreatePayment(ctx context.Context, req Request) (Intent, error)
+}
+
+// ErrDeclined is matched (errors.Is) by a *DeclinedError: a business outcome, stored and replayed.
+var ErrDeclined = errors.New("payment: declined")
+
+// ErrUnavailable wraps every failure where the provider could not be reached, answered 5xx,
+// or its answer was lost: nothing is known to have happened, and a retry with the same
+// IdempotencyKey is safe.
+var ErrUnavailable = errors.New("payment: provider unavailable")
+
+// DeclinedError reports a declined payment.
+type DeclinedError struct {
+	IntentID    string // the PaymentIntent, when the provider created one
+	Code        string // e.g. card_declined
+	DeclineCode string // e.g. generic_decline, insufficient_funds
+	Message     string
+}
+
+func (e *DeclinedError) Error() string { return "payment declined: " + e.Code + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrDeclined) true.
+func (e *DeclinedError) Is(target error) bool { return target == ErrDeclined }

@@ -1,0 +1,65 @@
+// Package problem writes RFC 9457 problem details (application/problem+json). Every error this
+// API answers goes through Write, with one of the stable Type values below, so clients can
+// switch on "type" and the README can list them all.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// Stable problem types. They are relative URI references (RFC 9457 §3.1.1); never change one.
+const (
+	KeyMissing       = "/problems/idempotency-key-missing"     // 400
+	KeyInvalid       = "/problems/idempotency-key-invalid"     // 400
+	KeyMismatch      = "/problems/idempotency-key-reused"      // 422: same key, different request
+	KeyInProgress    = "/problems/idempotency-key-in-progress" // 409 + Retry-After
+	ResponseTooLarge = "/problems/response-not-replayable"     // 409: completed, too large to store
+	InvalidRequest   = "/problems/invalid-request"             // 400: body or field invalid
+	BodyTooLarge     = "/problems/body-too-large"              // 413
+	NotFound         = "/problems/not-found"                   // 404
+	MethodNotAllowed = "/problems/method-not-allowed"          // 405
+	PaymentDeclined  = "/problems/payment-declined"            // 402
+	ProviderError    = "/problems/payment-provider-error"      // 502: safe to retry
+	StoreUnavailable = "/problems/store-unavailable"           // 503: safe to retry
+	SignatureInvalid = "/problems/webhook-signature-invalid"   // 400
+	EventInvalid     = "/problems/webhook-event-invalid"       // 400
+	EventNotApplied  = "/problems/webhook-event-not-applied"   // 500: the provider retries
+	Internal         = "/problems/internal"                    // 500
+)
+
+// ContentType is the media type of every problem body.
+const ContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Field names the request field at fault, for invalid-request problems.
+	Field string `json:"field,omitempty"`
+	// RetryAfter, in seconds, is also sent as the Retry-After header when positive.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// Write sends p with its status code.
+func Write(w http.ResponseWriter, p Problem) {
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Cache-Control", "no-store")
+	if p.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// New is shorthand for a problem of type typ with status and detail.
+func New(status int, typ, detail string) Problem {
+	return Problem{Type: typ, Status: status, Title: http.StatusText(status), Detail: detail}
+}

@@ -1,0 +1,9 @@
+// Package testenv gives tests the real components they run against: DynamoDB Local and
+// stripe-mock. Each is started once per test binary on a free loopback port (or taken from
+// DYNAMODB_ENDPOINT / STRIPE_MOCK_URL), and stopped by Main. Under CI=true a component that cannot
+// start fails the test instead of skipping it.
+//
+// A package that uses it declares
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+package testenv
