@@ -1,0 +1,402 @@
+package idem
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MaxStored is the largest response body stored as is; larger bodies are gzipped, and a body
+// still larger than that once compressed is not stored (the record is completed with TooLarge),
+// which keeps every item well under DynamoDB's 400 KB limit.
+const MaxStored = 300 << 10
+
+// compressAbove is the body size from which the store gzips bodies.
+const compressAbove = 16 << 10
+
+// DynamoDBAPI is the part of the DynamoDB client the store uses.
+type DynamoDBAPI interface {
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// DynamoStore keeps records in a DynamoDB table whose partition key is PartitionKey and whose
+// TTL attribute is TTLAttribute. A first request costs two DynamoDB requests (claim, complete);
+// a replay costs one (the losing claim returns the record with ALL_OLD).
+type DynamoStore struct {
+	client DynamoDBAPI
+	table  string
+}
+
+var _ Store = (*DynamoStore)(nil)
+
+// NewDynamoStore returns a store over table.
+func NewDynamoStore(client DynamoDBAPI, table string) *DynamoStore {
+	return &DynamoStore{client: client, table: table}
+}
+
+const (
+	attrStatus      = "status"
+	attrFingerprint = "fingerprint"
+	attrOwner       = "owner"
+	attrLease       = "lease_expires_at" // epoch milliseconds
+	attrCreated     = "created_at"       // epoch milliseconds
+	attrRespStatus  = "response_status"
+	attrRespHeader  = "response_headers" // JSON object of header lists
+	attrRespBody    = "response_body"    // binary
+	attrRespGzip    = "response_gzip"
+	attrTooLarge    = "response_too_large"
+)
+
+// claimCondition: absent, expired (TTL lags, so expired items may still be there), or an
+// in-progress record whose lease has passed.
+const claimCondition = "attribute_not_exists(#pk) OR #exp <= :now OR (#st = :inprogress AND #lease < :nowms)"
+
+func (s *DynamoStore) claimPut(rec Record, now time.Time) *types.Put {
+	return &types.Put{
+		TableName:           aws.String(s.table),
+		Item:                recordItem(rec),
+		ConditionExpression: aws.String(claimCondition),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": PartitionKey, "#exp": TTLAttribute, "#st": attrStatus, "#lease": attrLease,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":        num(now.Unix()),
+			":nowms":      num(now.UnixMilli()),
+			":inprogress": str(string(InProgress)),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// Claim implements Store: one conditional PutItem, or one TransactWriteItems with guards.
+func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, guards ...Write) (*Record, error) {
+	rec.Status, rec.Response = InProgress, nil
+	put := s.claimPut(rec, now)
+	for attempt := 0; ; attempt++ {
+		var held map[string]types.AttributeValue
+		var err error
+		if len(guards) == 0 {
+			held, err = s.putClaim(ctx, put)
+		} else {
+			held, err = s.transactClaim(ctx, put, guards)
+		}
+		if errors.Is(err, errRetry) && attempt < 8 {
+			if err := pause(ctx, attempt); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil || held == nil {
+			return nil, err
+		}
+		if len(held) == 0 { // an emulator that does not return ALL_OLD: read it instead
+			r, err := s.Get(ctx, rec.Key, now)
+			if err != nil || r != nil {
+				return r, err
+			}
+			continue // gone in between: claim again
+		}
+		r, err := itemRecord(held)
+		return &r, err
+	}
+}
+
+var errRetry = errors.New("idem: transaction conflict")
+
+// putClaim returns nil when claimed, or the held item (possibly empty) when the condition failed.
+func (s *DynamoStore) putClaim(ctx context.Context, put *types.Put) (map[string]types.AttributeValue, error) {
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: put.ReturnValuesOnConditionCheckFailure,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if ccf.Item == nil {
+			return map[string]types.AttributeValue{}, nil
+		}
+		return ccf.Item, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("idem: claim: %w", err)
+	}
+	return nil, nil
+}
+
+func (s *DynamoStore) transactClaim(ctx context.Context, put *types.Put, guards []Write) (map[string]types.AttributeValue, error) {
+	items := []types.TransactWriteItem{{Put: put}}
+	for _, g := range guards {
+		items = append(items, g.Dynamo)
+	}
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		if err != nil {
+			return nil, fmt.Errorf("idem: claim: %w", err)
+		}
+		return nil, nil
+	}
+	reasons := tce.CancellationReasons
+	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		if reasons[0].Item == nil {
+			return map[string]types.AttributeValue{}, nil
+		}
+		return reasons[0].Item, nil
+	}
+	for i, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			return nil, errRetry
+		case "ConditionalCheckFailed":
+			return nil, fmt.Errorf("%w: guard %d", ErrWriteFailed, i-1)
+		}
+	}
+	return nil, fmt.Errorf("idem: claim: %w", err)
+}
+
+// Get implements Store with a strongly consistent read.
+func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Record, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{PartitionKey: str(key)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idem: get: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	r, err := itemRecord(out.Item)
+	if err != nil {
+		return nil, err
+	}
+	if !now.Before(r.ExpiresAt) {
+		return nil, nil // expired but not yet deleted by TTL
+	}
+	return &r, nil
+}
+
+// Complete implements Store: UpdateItem conditioned on the owner, or one TransactWriteItems
+// with the attached writes.
+func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write) error {
+	set := map[string]types.AttributeValue{":completed": str(string(Completed)), ":owner": str(rec.Owner), ":inprogress": str(string(InProgress))}
+	expr := "SET #st = :completed, " + attrRespStatus + " = :rs, " + attrTooLarge + " = :tl"
+	resp := rec.Response
+	if resp == nil {
+		resp = &Response{}
+	}
+	set[":rs"] = num(int64(resp.Status))
+	set[":tl"] = &types.AttributeValueMemberBOOL{Value: resp.TooLarge}
+	if !resp.TooLarge {
+		body, gz, err := encodeBody(resp.Body)
+		if err != nil {
+			return err
+		}
+		hdr, _ := json.Marshal(resp.Header)
+		expr += ", " + attrRespHeader + " = :rh, " + attrRespBody + " = :rb, " + attrRespGzip + " = :gz"
+		set[":rh"] = str(string(hdr))
+		set[":rb"] = &types.AttributeValueMemberB{Value: body}
+		set[":gz"] = &types.AttributeValueMemberBOOL{Value: gz}
+	}
+	update := &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{PartitionKey: str(rec.Key)},
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
+		ExpressionAttributeNames:  map[string]string{"#st": attrStatus, "#owner": attrOwner},
+		ExpressionAttributeValues: set,
+	}
+	if len(writes) == 0 {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
+			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
+			ExpressionAttributeValues: update.ExpressionAttributeValues,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return ErrNotOwner
+		}
+		if err != nil {
+			return fmt.Errorf("idem: complete: %w", err)
+		}
+		return nil
+	}
+	items := []types.TransactWriteItem{{Update: update}}
+	for _, w := range writes {
+		items = append(items, w.Dynamo)
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			if err != nil {
+				return fmt.Errorf("idem: complete: %w", err)
+			}
+			return nil
+		}
+		retry := false
+		for i, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				if i == 0 {
+					return ErrNotOwner
+				}
+				return fmt.Errorf("%w: write %d", ErrWriteFailed, i-1)
+			case "TransactionConflict":
+				retry = true
+			}
+		}
+		if !retry || attempt >= 8 {
+			return fmt.Errorf("idem: complete: %w", err)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// Release implements Store.
+func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{PartitionKey: str(key)},
+		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
+		ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#st": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":inprogress": str(string(InProgress))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ErrNotOwner
+	}
+	if err != nil {
+		return fmt.Errorf("idem: release: %w", err)
+	}
+	return nil
+}
+
+// pause backs off between transaction-conflict retries.
+func pause(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(5<<attempt) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)} }
+
+func recordItem(r Record) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		PartitionKey:    str(r.Key),
+		attrStatus:      str(string(r.Status)),
+		attrFingerprint: str(r.Fingerprint),
+		attrOwner:       str(r.Owner),
+		attrLease:       num(r.LeaseUntil.UnixMilli()),
+		TTLAttribute:    num(r.ExpiresAt.Unix()),
+		attrCreated:     num(r.CreatedAt.UnixMilli()),
+	}
+}
+
+func itemRecord(item map[string]types.AttributeValue) (Record, error) {
+	r := Record{
+		Key:         getS(item, PartitionKey),
+		Status:      Status(getS(item, attrStatus)),
+		Fingerprint: getS(item, attrFingerprint),
+		Owner:       getS(item, attrOwner),
+		LeaseUntil:  time.UnixMilli(getN(item, attrLease)),
+		ExpiresAt:   time.Unix(getN(item, TTLAttribute), 0),
+		CreatedAt:   time.UnixMilli(getN(item, attrCreated)),
+	}
+	if r.Status != Completed {
+		return r, nil
+	}
+	resp := &Response{Status: int(getN(item, attrRespStatus)), TooLarge: getBool(item, attrTooLarge)}
+	if !resp.TooLarge {
+		if h := getS(item, attrRespHeader); h != "" && h != "null" {
+			if err := json.Unmarshal([]byte(h), &resp.Header); err != nil {
+				return r, fmt.Errorf("idem: stored headers of %s: %w", r.Key, err)
+			}
+		}
+		body := getB(item, attrRespBody)
+		if getBool(item, attrRespGzip) {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				return r, fmt.Errorf("idem: stored body of %s: %w", r.Key, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				return r, fmt.Errorf("idem: stored body of %s: %w", r.Key, err)
+			}
+		}
+		resp.Body = body
+	}
+	r.Response = resp
+	return r, nil
+}
+
+// encodeBody gzips large bodies; the middleware has already turned bodies too large even
+// compressed into TooLarge responses (see fitResponse).
+func encodeBody(body []byte) ([]byte, bool, error) {
+	if len(body) <= compressAbove {
+		return body, false, nil
+	}
+	z, err := gzipBytes(body)
+	return z, true, err
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func getS(item map[string]types.AttributeValue, k string) string {
+	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func getN(item map[string]types.AttributeValue, k string) int64 {
+	if v, ok := item[k].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func getB(item map[string]types.AttributeValue, k string) []byte {
+	if v, ok := item[k].(*types.AttributeValueMemberB); ok {
+		return v.Value
+	}
+	return nil
+}
+
+func getBool(item map[string]types.AttributeValue, k string) bool {
+	v, ok := item[k].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
+}
