@@ -302,7 +302,9 @@ func pause(ctx context.Context, attempt int) error {
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)} }
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
 
 func recordItem(r Record) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
