@@ -63,7 +63,7 @@ const (
 
 // claimCondition: absent, expired (TTL lags, so expired items may still be there), or an
 // in-progress record whose lease has passed.
-const claimCondition = "attribute_not_exists(#pk) OR #exp <= :now OR (#st = :inprogress AND #lease < :nowms)"
+const claimCondition = "attribute_not_exists(#pk) OR #exp <= :now OR (#st = :inprogress AND #lease <= :nowms)"
 
 func (s *DynamoStore) claimPut(rec Record, now time.Time) *types.Put {
 	return &types.Put{
@@ -210,7 +210,7 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		hdr, _ := json.Marshal(resp.Header)
 		expr += ", " + attrRespHeader + " = :rh, " + attrRespBody + " = :rb, " + attrRespGzip + " = :gz"
 		set[":rh"] = str(string(hdr))
-		set[":rb"] = &types.AttributeValueMemberB{Value: body}
+		set[":rb"] = &types.AttributeValueMemberB{Value: append([]byte{}, body...)}
 		set[":gz"] = &types.AttributeValueMemberBOOL{Value: gz}
 	}
 	update := &types.Update{
