@@ -60,3 +60,35 @@ func (e *DeclinedError) Error() string { return "payment declined: " + e.Code + 
 
 // Is makes errors.Is(err, ErrDeclined) true.
 func (e *DeclinedError) Is(target error) bool { return target == ErrDeclined }
+
+// ErrRejected is matched (errors.Is) by a *RejectedError: the provider refused the request
+// itself (invalid parameters, an idempotency key reused with other parameters, a bad API key).
+// Nothing was charged, and sending the same request again gets the same answer.
+var ErrRejected = errors.New("payment: request rejected by the provider")
+
+// RejectedError reports a request the provider answered with a 4xx other than a decline,
+// a timeout or a rate limit. A handler maps it to 400 when the buyer's input caused it
+// (Type invalid_request_error with a Param such as currency or amount) and to 502 otherwise
+// (StatusCode 401/403: our configuration; Type idempotency_error: our key handling).
+type RejectedError struct {
+	StatusCode int    // HTTP status of the provider's answer, e.g. 400
+	Type       string // e.g. invalid_request_error, idempotency_error
+	Code       string // e.g. parameter_invalid_integer, resource_missing
+	Param      string // the offending parameter, when named
+	Message    string
+	RequestID  string // the provider's request id, for support
+}
+
+func (e *RejectedError) Error() string {
+	s := "payment rejected: " + e.Type
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Param != "" {
+		s += " (" + e.Param + ")"
+	}
+	return s + ": " + e.Message
+}
+
+// Is makes errors.Is(err, ErrRejected) true.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
