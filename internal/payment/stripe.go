@@ -37,9 +37,11 @@ type stripeConfig struct {
 const DefaultStripeTimeout = 10 * time.Second
 
 // DefaultStripeRetries is how many times stripe-go retries a failed attempt by default. It
-// retries connection errors, 409 (idempotency key in use), 5xx and 429 lock timeouts, with a
-// backoff of 0.5 s, 1 s, ... (capped at 5 s), each time with the same Idempotency-Key; it stops
-// as soon as the context is done.
+// retries connection errors, timeouts, answers that are not Stripe errors (a proxy's 502 page)
+// and 429 lock timeouts, after 0.5 s, 1 s, ... (capped at 5 s), each time with the same
+// Idempotency-Key, and stops once the context is done. It does not retry a Stripe error
+// answer (a JSON 500 or 409): that surfaces as ErrUnavailable, for the caller to retry with
+// the same key.
 const DefaultStripeRetries = 2
 
 // WithHTTPClient sets the client that carries the requests (its Transport, its Timeout).
