@@ -82,6 +82,7 @@ func (d *DynamoDB) start() error {
 	defer log.Close()
 	d.cmd = command("java", args...)
 	d.cmd.Stdout, d.cmd.Stderr = log, log
+	d.cmd.Dir = os.TempDir() // it writes dynamodb-local-metadata.json into its working directory
 	if err := d.cmd.Start(); err != nil {
 		return fmt.Errorf("testenv: start DynamoDB Local: %w", err)
 	}
