@@ -1,0 +1,345 @@
+package checkout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/problem"
+)
+
+// Scope is the idempotency scope of POST /checkout: keys of other routes never collide with it.
+const Scope = "POST /checkout"
+
+// Options are the dependencies of the handler. Orders, Payments and Idem are required.
+type Options struct {
+	Orders   orders.Store
+	Payments payment.Provider
+	Idem     idem.Store
+	// TTL is how long a checkout's response is replayed, Wait how long a duplicate waits for
+	// the first request; zero means idem's defaults (24 h, 5 s).
+	TTL, Wait time.Duration
+	// Principal returns the caller's identity, which scopes idempotency keys; nil: anonymous.
+	Principal func(*http.Request) string
+	// Logger defaults to slog.Default(); Now (the clock of orders and idempotency records) to
+	// time.Now.
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// New returns the handler of POST /checkout and GET /orders/{id}. Every error it answers is an
+// RFC 9457 problem, including 404 for unknown paths and 405 (with Allow) for other methods.
+// It panics when a required dependency is nil.
+func New(opts Options) http.Handler {
+	if opts.Orders == nil || opts.Payments == nil || opts.Idem == nil {
+		panic("checkout: Options.Orders, Payments and Idem are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &service{Options: opts}
+	s.idempotent = idem.Middleware(idem.Config{
+		Store:     opts.Idem,
+		Scope:     Scope,
+		TTL:       opts.TTL,
+		Wait:      opts.Wait,
+		MaxBody:   MaxBody,
+		Principal: opts.Principal,
+		Now:       opts.Now,
+		Logger:    opts.Logger,
+		Guard: func(scopedKey string) []idem.Write {
+			return []idem.Write{opts.Orders.Absent(OrderID(scopedKey))}
+		},
+		GuardFailed: http.HandlerFunc(s.existingOrder),
+	})(http.HandlerFunc(s.pay))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /checkout", s.checkout)
+	mux.HandleFunc("GET /orders/{id}", s.getOrder)
+	mux.HandleFunc("/checkout", methodNotAllowed(http.MethodPost))
+	mux.HandleFunc("/orders/{id}", methodNotAllowed(http.MethodGet, http.MethodHead))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
+	})
+	return mux
+}
+
+type service struct {
+	Options
+	idempotent http.Handler
+}
+
+type requestKey struct{}
+
+// checkout validates a request before the idempotency engine sees it, so a request that could
+// never run claims nothing and stores nothing (as Stripe does): the key first (a client without
+// one learns that before anything else), then the body's size, syntax and fields.
+func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
+	if _, err := idem.HeaderKey(r, nil); err != nil {
+		typ := problem.KeyInvalid
+		if errors.Is(err, idem.ErrKeyMissing) {
+			typ = problem.KeyMissing
+		}
+		p := problem.New(http.StatusBadRequest, typ, err.Error())
+		p.Field = idem.KeyHeader
+		problem.Write(w, p)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			problem.Write(w, problem.New(http.StatusRequestEntityTooLarge, problem.BodyTooLarge,
+				fmt.Sprintf("the request body exceeds %d bytes", MaxBody)))
+			return
+		}
+		problem.Write(w, problem.New(http.StatusBadRequest, problem.InvalidRequest, "the request body could not be read"))
+		return
+	}
+	req, err := parseRequest(body)
+	if err != nil {
+		var fe *fieldError
+		errors.As(err, &fe)
+		p := problem.New(http.StatusBadRequest, problem.InvalidRequest, fe.Detail)
+		p.Field = fe.Field
+		problem.Write(w, p)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.idempotent.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
+}
+
+// pay runs once per key, under the engine's claim: it charges and attaches the order to the
+// claim's completion, so the order and the stored response are committed together.
+func (s *service) pay(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	info, ok := idem.FromContext(ctx)
+	req, ok2 := ctx.Value(requestKey{}).(request)
+	if !ok || !ok2 {
+		s.Logger.ErrorContext(ctx, "checkout: handler ran outside its claim")
+		problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		return
+	}
+	id := OrderID(info.ScopedKey)
+	now := s.Now()
+	order := orders.Order{ID: id, CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
+		CustomerEmail: req.CustomerEmail, CreatedAt: now, UpdatedAt: now}
+	intent, err := s.Payments.CreatePayment(ctx, payment.Request{
+		OrderID: id, Amount: req.Amount, Currency: req.Currency, PaymentMethod: req.PaymentMethod,
+		CustomerEmail: req.CustomerEmail, IdempotencyKey: ProviderKey(info.ScopedKey),
+	})
+	var declined *payment.DeclinedError
+	var rejected *payment.RejectedError
+	switch {
+	case err == nil:
+	case errors.As(err, &declined):
+		// A decline is an answer: the failed order and the 402 are stored and replayed.
+		order.Status, order.PaymentIntentID = orders.Failed, declined.IntentID
+		idem.Attach(ctx, s.Orders.Insert(order))
+		code := declined.Code
+		if declined.DeclineCode != "" && declined.DeclineCode != code {
+			code += ": " + declined.DeclineCode
+		}
+		problem.Write(w, problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
+			"the payment was declined (%s); order %s is failed; start a new checkout with a new Idempotency-Key to pay another way", code, id)))
+		return
+	case errors.Is(err, payment.ErrUnavailable):
+		// Nothing is known to have happened: the engine releases the claim on 5xx, and the
+		// retry sends the same provider key, so a charge that did happen is found, not repeated.
+		s.Logger.WarnContext(ctx, "checkout: payment provider unavailable", "order_id", id, "error", err.Error())
+		p := problem.New(http.StatusBadGateway, problem.ProviderError,
+			"the payment provider could not be reached; retry with the same Idempotency-Key")
+		p.RetryAfter = 1
+		problem.Write(w, p)
+		return
+	case errors.As(err, &rejected):
+		s.rejected(w, r, id, rejected)
+		return
+	default:
+		s.Logger.ErrorContext(ctx, "checkout: unexpected payment result", "order_id", id, "error", err.Error())
+		problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider gave an unexpected answer"))
+		return
+	}
+	switch intent.Outcome {
+	case payment.Succeeded:
+		order.Status = orders.Paid
+	case payment.RequiresAction:
+		order.Status = orders.RequiresAction
+	case payment.Pending:
+		order.Status = orders.Pending
+	default:
+		s.Logger.ErrorContext(ctx, "checkout: unknown payment outcome", "order_id", id, "intent", intent.ID, "outcome", string(intent.Outcome))
+		problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider gave an unexpected answer"))
+		return
+	}
+	order.PaymentIntentID = intent.ID
+	idem.Attach(ctx, s.Orders.Insert(order))
+	res := view(order)
+	if order.Status != orders.Paid {
+		res.ClientSecret = intent.ClientSecret
+	}
+	w.Header().Set("Location", "/orders/"+id)
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// rejected answers a request the provider refused. Buyer input it names (an unknown payment
+// method, say) is a 400 like our own validation; an idempotency_error means the provider saw
+// this key with other parameters (an earlier attempt under the same key, whose answer was lost,
+// asked for something else): 422, as the engine answers for the same case. Both are stored:
+// the provider would answer the same again. Anything else (a bad API key, a parameter we send
+// wrongly) is our fault: 502, released, logged at error level.
+func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e *payment.RejectedError) {
+	if field, ok := buyerFields[e.Param]; ok && e.Type == "invalid_request_error" && e.StatusCode < 500 &&
+		e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden {
+		s.Logger.InfoContext(r.Context(), "checkout: payment rejected for buyer input", "order_id", id, "error", e.Error())
+		p := problem.New(http.StatusBadRequest, problem.InvalidRequest, "the payment provider refused "+field+": "+e.Message)
+		p.Field = field
+		problem.Write(w, p)
+		return
+	}
+	if e.Type == "idempotency_error" {
+		s.Logger.WarnContext(r.Context(), "checkout: provider key reused with other parameters", "order_id", id, "error", e.Error())
+		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
+			"this Idempotency-Key was used with a different request; use a new key for a new request"))
+		return
+	}
+	s.Logger.ErrorContext(r.Context(), "checkout: payment rejected", "order_id", id, "status", e.StatusCode,
+		"type", e.Type, "code", e.Code, "param", e.Param, "request_id", e.RequestID, "error", e.Message)
+	problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider refused the request"))
+}
+
+// buyerFields maps the provider's parameter names to the request fields they come from.
+var buyerFields = map[string]string{
+	"payment_method": "payment_method",
+	"amount":         "amount",
+	"currency":       "currency",
+	"receipt_email":  "customer_email",
+}
+
+// existingOrder answers a key whose idempotency record expired while its order exists (the
+// claim guard failed): the original order, never a second one or a second charge. It runs
+// unclaimed, and its answer is not stored.
+func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	info, _ := idem.FromContext(ctx)
+	req, _ := ctx.Value(requestKey{}).(request)
+	o, err := s.Orders.Get(ctx, OrderID(info.ScopedKey))
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "checkout: existing order unreadable", "order_id", OrderID(info.ScopedKey), "error", err.Error())
+		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
+			Detail: "the order of this Idempotency-Key could not be read; retry with the same key", RetryAfter: 1})
+		return
+	}
+	if o.CartID != req.CartID || o.Amount != req.Amount || o.Currency != req.Currency || o.CustomerEmail != req.CustomerEmail {
+		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
+			"this Idempotency-Key was used with a different request; use a new key for a new request"))
+		return
+	}
+	if o.Status == orders.Failed {
+		problem.Write(w, problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
+			"the payment of order %s was declined earlier; start a new checkout with a new Idempotency-Key", o.ID)))
+		return
+	}
+	w.Header().Set("Location", "/orders/"+o.ID)
+	writeJSON(w, http.StatusOK, view(o))
+}
+
+// getOrder answers GET /orders/{id}.
+func (s *service) getOrder(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validOrderID(id) {
+		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order"))
+		return
+	}
+	o, err := s.Orders.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
+		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order: "+id))
+	case err != nil:
+		s.Logger.ErrorContext(r.Context(), "checkout: get order", "order_id", id, "error", err.Error())
+		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
+			Detail: "the order store is unavailable; retry", RetryAfter: 1})
+	default:
+		writeJSON(w, http.StatusOK, o)
+	}
+}
+
+func methodNotAllowed(allow ...string) http.HandlerFunc {
+	allowed := ""
+	for i, m := range allow {
+		if i > 0 {
+			allowed += ", "
+		}
+		allowed += m
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowed)
+		problem.Write(w, problem.New(http.StatusMethodNotAllowed, problem.MethodNotAllowed,
+			fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allowed)))
+	}
+}
+
+// Response is the body of 201 (a new checkout) and of 200 (a key reused after its record
+// expired): the order, and the client secret the page needs when the buyer must still act.
+type Response struct {
+	OrderID         string        `json:"order_id"`
+	Status          orders.Status `json:"status"`
+	Amount          int64         `json:"amount"`
+	Currency        string        `json:"currency"`
+	PaymentIntentID string        `json:"payment_intent_id"`
+	ClientSecret    string        `json:"client_secret,omitempty"`
+}
+
+func view(o orders.Order) Response {
+	return Response{OrderID: o.ID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, PaymentIntentID: o.PaymentIntentID}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil { // our own types: cannot happen
+		problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// OrderID returns the id of the order a scoped idempotency key creates: "ord_" and the key's
+// first 24 hex characters. Being a function of the key, a second order for the key cannot exist.
+func OrderID(scopedKey string) string {
+	if len(scopedKey) > orderIDChars {
+		scopedKey = scopedKey[:orderIDChars]
+	}
+	return orderPrefix + scopedKey
+}
+
+// ProviderKey returns the idempotency key sent to the payment provider for a scoped key: the
+// same on every attempt, including one that takes over an expired lease.
+func ProviderKey(scopedKey string) string { return "checkout-" + scopedKey }
+
+func validOrderID(id string) bool {
+	if len(id) != len(orderPrefix)+orderIDChars || id[:len(orderPrefix)] != orderPrefix {
+		return false
+	}
+	for _, c := range id[len(orderPrefix):] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
