@@ -1,0 +1,134 @@
+package checkout_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable clock safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// logBuffer collects log lines, so tests can check what is (not) logged.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// env is a checkout handler over memory stores (unless replaced) and a Local provider.
+type env struct {
+	h      http.Handler
+	keys   idem.Store
+	orders orders.Store
+	pay    payment.Provider
+	local  *payment.Local
+	clock  *clock
+	logs   *logBuffer
+}
+
+type option func(*checkout.Options)
+
+func newEnv(t testing.TB, opts ...option) *env {
+	t.Helper()
+	e := &env{keys: idem.NewMemoryStore(), orders: orders.NewMemoryStore(), local: payment.NewLocal(),
+		clock: newClock(t0), logs: &logBuffer{}}
+	o := checkout.Options{Orders: e.orders, Payments: e.local, Idem: e.keys, TTL: time.Hour,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Now: e.clock.Now}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.keys, e.orders, e.pay = o.Idem, o.Orders, o.Payments
+	e.h = checkout.New(o)
+	return e
+}
+
+func (e *env) do(method, path, key, body string) *httptest.ResponseRecorder {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, path, rd)
+	if key != "" {
+		r.Header.Set(idem.KeyHeader, key)
+	}
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+func (e *env) post(key, body string) *httptest.ResponseRecorder {
+	return e.do(http.MethodPost, "/checkout", key, body)
+}
+
+func (e *env) countOrders(t testing.TB) int {
+	t.Helper()
+	n, err := e.orders.Count(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// scoped is the scoped key of a client key for an anonymous caller.
+func scoped(key string) string { return idem.ScopedKey(checkout.Scope, "", key) }
+
+const validBody = `{"cart_id":"cart_1","amount":1099,"currency":"usd","payment_method":"pm_card_visa","customer_email":"buyer@example.com"}`
+
+func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
+	t.Helper()
+	var res checkout.Response
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	return res
+}
+
+func assertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ string) problem.Problem {
+	t.Helper()
+	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
+		t.Fatalf("got %d %s %s, want %d problem %s", w.Code, w.Header().Get("Content-Type"), w.Body, status, typ)
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
+		t.Fatalf("problem = %s, want type %s", w.Body, typ)
+	}
+	return p
+}
