@@ -37,8 +37,9 @@ type StandardVerifier struct {
 
 var _ Verifier = StandardVerifier{}
 
-// NewStandardVerifier returns a verifier for secrets, refusing an empty list, a secret whose
-// part after `whsec_` is not standard base64 or decodes to nothing, and a negative tolerance.
+// NewStandardVerifier returns a verifier for secrets, refusing an empty list, a secret with
+// surrounding whitespace or whose part after `whsec_` is not standard base64 or decodes to
+// nothing, and a negative tolerance.
 // Zero tolerance means DefaultTolerance.
 func NewStandardVerifier(secrets []string, tolerance time.Duration) (StandardVerifier, error) {
 	if len(secrets) == 0 {
@@ -124,6 +125,9 @@ func parseStandardSignatures(raw string) ([][]byte, error) {
 
 // standardKey decodes a Standard Webhooks secret: standard base64 after an optional `whsec_`.
 func standardKey(secret string) ([]byte, error) {
+	if secret != strings.TrimSpace(secret) {
+		return nil, errors.New("surrounding whitespace")
+	}
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, secretPrefix))
 	if err != nil {
 		return nil, errors.New("not base64 after whsec_")
