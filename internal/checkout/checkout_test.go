@@ -1,0 +1,334 @@
+package checkout_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/problem"
+)
+
+func TestCheckout(t *testing.T) {
+	t.Run("a card that pays answers 201 with a paid order and no client secret", func(t *testing.T) {
+		e := newEnv(t)
+		w := e.post("k1", validBody)
+		if w.Code != http.StatusCreated || w.Header().Get("Content-Type") != "application/json" {
+			t.Fatalf("got %d %s %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+		res := decode(t, w)
+		want := checkout.OrderID(scoped("k1"))
+		if res.OrderID != want || res.Status != orders.Paid || res.Amount != 1099 || res.Currency != "usd" ||
+			!strings.HasPrefix(res.PaymentIntentID, "pi_") || res.ClientSecret != "" {
+			t.Fatalf("response %+v, want paid order %s", res, want)
+		}
+		if strings.Contains(w.Body.String(), "client_secret") {
+			t.Fatalf("a paid order carries a client secret: %s", w.Body)
+		}
+		if loc := w.Header().Get("Location"); loc != "/orders/"+want {
+			t.Fatalf("Location %q", loc)
+		}
+		o, err := e.orders.Get(t.Context(), want)
+		if err != nil || o.Status != orders.Paid || o.PaymentIntentID != res.PaymentIntentID || o.CartID != "cart_1" ||
+			o.CustomerEmail != "buyer@example.com" || !o.CreatedAt.Equal(t0) {
+			t.Fatalf("stored order %+v, %v", o, err)
+		}
+	})
+
+	t.Run("no payment method answers a pending order with the client secret", func(t *testing.T) {
+		e := newEnv(t)
+		res := decode(t, e.post("k1", `{"cart_id":"c","amount":500,"currency":"eur"}`))
+		if res.Status != orders.Pending || !strings.HasPrefix(res.ClientSecret, res.PaymentIntentID+"_secret_") {
+			t.Fatalf("response %+v", res)
+		}
+	})
+
+	t.Run("a card that needs 3-D Secure answers requires_action with the client secret", func(t *testing.T) {
+		e := newEnv(t)
+		res := decode(t, e.post("k1", `{"cart_id":"c","amount":500,"currency":"gbp","payment_method":"pm_card_authenticationRequired"}`))
+		if res.Status != orders.RequiresAction || res.ClientSecret == "" {
+			t.Fatalf("response %+v", res)
+		}
+	})
+
+	t.Run("a retry replays the same bytes and charges once", func(t *testing.T) {
+		e := newEnv(t)
+		first := e.post("k1", validBody)
+		again := e.post("k1", validBody)
+		if again.Code != http.StatusCreated || again.Body.String() != first.Body.String() ||
+			again.Header().Get(idem.ReplayedHeader) != "true" || first.Header().Get(idem.ReplayedHeader) != "" ||
+			again.Header().Get("Location") != first.Header().Get("Location") {
+			t.Fatalf("first %d %s\nagain %d %s %v", first.Code, first.Body, again.Code, again.Body, again.Header())
+		}
+		if e.local.Created() != 1 || e.local.Calls() != 1 || e.countOrders(t) != 1 {
+			t.Fatalf("intents %d, calls %d, orders %d", e.local.Created(), e.local.Calls(), e.countOrders(t))
+		}
+	})
+
+	t.Run("the same key with another body answers 422 and charges nothing more", func(t *testing.T) {
+		e := newEnv(t)
+		e.post("k1", validBody)
+		w := e.post("k1", strings.Replace(validBody, "1099", "2099", 1))
+		assertProblem(t, w, http.StatusUnprocessableEntity, problem.KeyMismatch)
+		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
+			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
+		}
+	})
+
+	t.Run("keys are scoped by the caller", func(t *testing.T) {
+		e := newEnv(t, func(o *checkout.Options) {
+			o.Principal = func(r *http.Request) string { return r.Header.Get("X-Caller") }
+		})
+		var ids []string
+		for _, caller := range []string{"alice", "bob"} {
+			r := strings.NewReader(validBody)
+			req, _ := http.NewRequest(http.MethodPost, "/checkout", r)
+			req.Header.Set(idem.KeyHeader, "shared-key")
+			req.Header.Set("X-Caller", caller)
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, req)
+			ids = append(ids, decode(t, w).OrderID)
+		}
+		if ids[0] == ids[1] || e.countOrders(t) != 2 {
+			t.Fatalf("order ids %v, orders %d", ids, e.countOrders(t))
+		}
+	})
+}
+
+func TestOrdersAndRouting(t *testing.T) {
+	e := newEnv(t)
+	created := decode(t, e.post("k1", validBody))
+
+	t.Run("GET /orders/{id} answers the paid order, not cacheable", func(t *testing.T) {
+		w := e.do(http.MethodGet, "/orders/"+created.OrderID, "", "")
+		if w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Content-Type") != "application/json" {
+			t.Fatalf("got %d %v %s", w.Code, w.Header(), w.Body)
+		}
+		var o orders.Order
+		if err := json.Unmarshal(w.Body.Bytes(), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.ID != created.OrderID || o.Status != orders.Paid || o.PaymentIntentID != created.PaymentIntentID || o.CartID != "cart_1" {
+			t.Fatalf("order %+v", o)
+		}
+	})
+	for _, tc := range []struct{ name, method, path string }{
+		{"an unknown order answers 404", http.MethodGet, "/orders/ord_0123456789abcdef01234567"},
+		{"a malformed order id answers 404", http.MethodGet, "/orders/42"},
+		{"an order id in uppercase answers 404", http.MethodGet, "/orders/" + strings.ToUpper(created.OrderID)},
+		{"an unknown path answers 404", http.MethodGet, "/nope"},
+		{"a path below /checkout answers 404", http.MethodPost, "/checkout/extra"},
+		{"GET /orders/ without an id answers 404", http.MethodGet, "/orders/"},
+	} {
+		t.Run(tc.name+" as a problem", func(t *testing.T) {
+			assertProblem(t, e.do(tc.method, tc.path, "", ""), http.StatusNotFound, problem.NotFound)
+		})
+	}
+	for _, tc := range []struct{ name, method, path, allow string }{
+		{"DELETE /checkout", http.MethodDelete, "/checkout", "POST"},
+		{"GET /checkout", http.MethodGet, "/checkout", "POST"},
+		{"POST /orders/{id}", http.MethodPost, "/orders/" + created.OrderID, "GET, HEAD"},
+		{"PUT /orders/{id}", http.MethodPut, "/orders/x", "GET, HEAD"},
+	} {
+		t.Run(tc.name+" answers 405 with Allow "+tc.allow, func(t *testing.T) {
+			w := e.do(tc.method, tc.path, "k1", "")
+			assertProblem(t, w, http.StatusMethodNotAllowed, problem.MethodNotAllowed)
+			if got := w.Header().Get("Allow"); got != tc.allow {
+				t.Fatalf("Allow %q, want %q", got, tc.allow)
+			}
+		})
+	}
+}
+
+func TestDecline(t *testing.T) {
+	e := newEnv(t)
+	body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclinedInsufficientFunds"}`
+	first := e.post("k1", body)
+	p := assertProblem(t, first, http.StatusPaymentRequired, problem.PaymentDeclined)
+	id := checkout.OrderID(scoped("k1"))
+	if !strings.Contains(p.Detail, "insufficient_funds") || !strings.Contains(p.Detail, id) {
+		t.Fatalf("detail %q", p.Detail)
+	}
+	again := e.post("k1", body)
+	if again.Code != http.StatusPaymentRequired || again.Body.String() != first.Body.String() || again.Header().Get(idem.ReplayedHeader) != "true" {
+		t.Fatalf("retry: %d %s", again.Code, again.Body)
+	}
+	o, err := e.orders.Get(t.Context(), id)
+	if err != nil || o.Status != orders.Failed || !strings.HasPrefix(o.PaymentIntentID, "pi_") {
+		t.Fatalf("order %+v, %v", o, err)
+	}
+	if e.local.Calls() != 1 || e.local.Created() != 1 {
+		t.Fatalf("calls %d created %d", e.local.Calls(), e.local.Created())
+	}
+	w := e.do(http.MethodGet, "/orders/"+id, "", "")
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"status":"failed"`) {
+		t.Fatalf("GET: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestProviderUnavailable(t *testing.T) {
+	e := newEnv(t)
+	e.local.SetFault(func(_ payment.Request, attempt int) payment.Fault {
+		return payment.Fault{Unavailable: attempt == 1}
+	})
+	w := e.post("k1", validBody)
+	assertProblem(t, w, http.StatusBadGateway, problem.ProviderError)
+	if w.Header().Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
+	}
+	if e.countOrders(t) != 0 || e.keys.(*idem.MemoryStore).Len() != 0 || e.local.Created() != 0 {
+		t.Fatalf("after 502: orders %d, records %d, intents %d", e.countOrders(t), e.keys.(*idem.MemoryStore).Len(), e.local.Created())
+	}
+	w = e.post("k1", validBody)
+	if w.Code != http.StatusCreated || w.Header().Get(idem.ReplayedHeader) != "" || decode(t, w).Status != orders.Paid {
+		t.Fatalf("retry after recovery: %d %s", w.Code, w.Body)
+	}
+	if e.countOrders(t) != 1 || e.local.Created() != 1 {
+		t.Fatalf("orders %d, intents %d", e.countOrders(t), e.local.Created())
+	}
+}
+
+func TestLostProviderAnswer(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	var keys []string
+	e.local.SetFault(func(req payment.Request, attempt int) payment.Fault {
+		mu.Lock()
+		keys = append(keys, req.IdempotencyKey)
+		mu.Unlock()
+		return payment.Fault{LoseResponse: attempt == 1} // charged, then the answer is lost
+	})
+	assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+	if e.local.Created() != 1 || e.countOrders(t) != 0 {
+		t.Fatalf("after the lost answer: intents %d, orders %d", e.local.Created(), e.countOrders(t))
+	}
+	w := e.post("k1", validBody)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("retry: %d %s", w.Code, w.Body)
+	}
+	res := decode(t, w)
+	o, err := e.orders.Get(t.Context(), res.OrderID)
+	if err != nil || o.PaymentIntentID != res.PaymentIntentID {
+		t.Fatalf("order %+v, %v", o, err)
+	}
+	if e.local.Created() != 1 || e.countOrders(t) != 1 {
+		t.Fatalf("intents %d, orders %d: want one of each", e.local.Created(), e.countOrders(t))
+	}
+	want := checkout.ProviderKey(scoped("k1"))
+	if len(keys) != 2 || keys[0] != want || keys[1] != want {
+		t.Fatalf("provider keys %q, want twice %q", keys, want)
+	}
+}
+
+func TestLeaseTakeoverChargesOnce(t *testing.T) {
+	e := newEnv(t)
+	inProvider, release := make(chan struct{}), make(chan struct{})
+	e.local.SetFault(func(req payment.Request, attempt int) payment.Fault {
+		if attempt == 1 {
+			close(inProvider)
+			return payment.Fault{Release: release} // held before charging
+		}
+		return payment.Fault{}
+	})
+	slow := make(chan string)
+	go func() { w := e.post("k1", validBody); slow <- w.Body.String() }()
+	<-inProvider
+	e.clock.Add(idem.DefaultLease + time.Second) // the first attempt's lease runs out
+	fast := e.post("k1", validBody)
+	if fast.Code != http.StatusCreated || fast.Header().Get(idem.ReplayedHeader) != "" {
+		t.Fatalf("takeover: %d %s", fast.Code, fast.Body)
+	}
+	close(release)
+	if body := <-slow; body != fast.Body.String() {
+		t.Fatalf("the slow attempt answered %s, the takeover %s", body, fast.Body)
+	}
+	if e.local.Created() != 1 || e.local.Calls() != 2 || e.countOrders(t) != 1 {
+		t.Fatalf("intents %d, calls %d, orders %d", e.local.Created(), e.local.Calls(), e.countOrders(t))
+	}
+}
+
+func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
+	e := newEnv(t) // TTL 1 h
+	first := decode(t, e.post("k1", validBody))
+	e.clock.Add(2 * time.Hour)
+
+	t.Run("the same request answers 200 with the original order and charges nothing", func(t *testing.T) {
+		w := e.post("k1", validBody)
+		if w.Code != http.StatusOK || w.Header().Get(idem.ReplayedHeader) != "" {
+			t.Fatalf("got %d %s", w.Code, w.Body)
+		}
+		if got := decode(t, w); got != first {
+			t.Fatalf("got %+v, want %+v", got, first)
+		}
+		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
+			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
+		}
+	})
+	t.Run("another request under the key answers 422", func(t *testing.T) {
+		assertProblem(t, e.post("k1", strings.Replace(validBody, "cart_1", "cart_2", 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
+			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
+		}
+	})
+	t.Run("a declined order still answers 402", func(t *testing.T) {
+		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
+		assertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
+		e.clock.Add(2 * time.Hour)
+		assertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
+		if e.local.Calls() != 2 {
+			t.Fatalf("calls %d", e.local.Calls())
+		}
+	})
+}
+
+func TestProviderRejections(t *testing.T) {
+	t.Run("an unknown payment method answers 400 naming payment_method", func(t *testing.T) {
+		e := newEnv(t)
+		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_nosuchmethod"}`
+		p := assertProblem(t, e.post("k1", body), http.StatusBadRequest, problem.InvalidRequest)
+		if p.Field != "payment_method" || e.countOrders(t) != 0 {
+			t.Fatalf("problem %+v, orders %d", p, e.countOrders(t))
+		}
+	})
+	t.Run("a provider key seen with other parameters answers 422", func(t *testing.T) {
+		e := newEnv(t)
+		e.local.SetFault(func(_ payment.Request, attempt int) payment.Fault {
+			return payment.Fault{LoseResponse: attempt == 1}
+		})
+		assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+		other := strings.Replace(validBody, "1099", "1199", 1)
+		assertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		if e.local.Created() != 1 || e.countOrders(t) != 0 {
+			t.Fatalf("intents %d, orders %d", e.local.Created(), e.countOrders(t))
+		}
+	})
+	t.Run("a refusal that is our fault answers 502, releases the key and logs an error", func(t *testing.T) {
+		e := newEnv(t, func(o *checkout.Options) {
+			o.Payments = providerFunc(func(payment.Request) (payment.Intent, error) {
+				return payment.Intent{}, &payment.RejectedError{StatusCode: 401, Type: "invalid_request_error", Message: "Invalid API Key provided: sk_test_****1234"}
+			})
+		})
+		assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+		if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
+			t.Fatalf("%d records", n)
+		}
+		if logs := e.logs.String(); !strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, "payment rejected") {
+			t.Fatalf("logs %s", logs)
+		}
+	})
+}
+
+// providerFunc is a Provider made of a function.
+type providerFunc func(payment.Request) (payment.Intent, error)
+
+func (f providerFunc) CreatePayment(_ context.Context, r payment.Request) (payment.Intent, error) {
+	return f(r)
+}
