@@ -1,0 +1,95 @@
+// Package app builds what the Lambda functions and the local server share from the
+// configuration: the logger, the stores and the payment provider. The functions' main packages
+// and cmd/local only wire its result into handlers.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+)
+
+// Deps are the dependencies of the handlers.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Idem     idem.Store
+	Orders   orders.Store
+	Payments payment.Provider
+	// DynamoDB is the client behind the stores; nil with the in-memory stores.
+	DynamoDB *dynamodb.Client
+	// Storage and Provider name what was chosen, for the start-up log line.
+	Storage, Provider string
+}
+
+// Options choose between the deployed and the local set-up.
+type Options struct {
+	// Memory uses in-memory stores unless an endpoint (DynamoDB Local) is configured: the
+	// embedded default of the local server. Lambda functions always use DynamoDB.
+	Memory bool
+	// EnsureTables creates missing tables with the template's schema (local server only; in
+	// AWS the template owns them).
+	EnsureTables bool
+	// DynamoDBOptions are passed to the DynamoDB client (e.g. a request counter).
+	DynamoDBOptions []func(*dynamodb.Options)
+}
+
+// Load builds the dependencies; it never logs a secret.
+func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*Deps, error) {
+	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel)}
+	if opt.Memory && cfg.DynamoDBEndpoint == "" {
+		d.Idem, d.Orders, d.Storage = idem.NewMemoryStore(), orders.NewMemoryStore(), "memory"
+	} else {
+		client, err := ddb.NewClient(ctx, cfg.DynamoDBEndpoint, opt.DynamoDBOptions...)
+		if err != nil {
+			return nil, err
+		}
+		if opt.EnsureTables {
+			for _, t := range []ddb.Table{idem.Table(cfg.IdempotencyTable), orders.Table(cfg.OrdersTable)} {
+				if err := ddb.Ensure(ctx, client, t); err != nil {
+					return nil, err
+				}
+			}
+		}
+		d.DynamoDB = client
+		d.Idem = idem.NewDynamoStore(client, cfg.IdempotencyTable)
+		d.Orders = orders.NewDynamoStore(client, cfg.OrdersTable)
+		d.Storage = "dynamodb"
+		if cfg.DynamoDBEndpoint != "" {
+			d.Storage += " at " + cfg.DynamoDBEndpoint
+		}
+	}
+	if cfg.StripeSecretKey == "" {
+		d.Payments, d.Provider = payment.NewLocal(), "local"
+	} else {
+		p, err := payment.NewStripe(cfg.StripeSecretKey, cfg.StripeAPIBase, payment.WithLogger(d.Logger))
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		d.Payments, d.Provider = p, "stripe"
+		if cfg.StripeAPIBase != "" {
+			d.Provider += " at " + cfg.StripeAPIBase
+		}
+	}
+	return d, nil
+}
+
+// NewLogger returns the JSON logger every component writes to, at level (debug, info, warn,
+// error; unknown values mean info).
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
