@@ -265,10 +265,27 @@ func TestEnvJSONOverridesOnlyDeclaredVariables(t *testing.T) {
 			continue
 		}
 		declared := env(t, tmpl, fn)
-		for k := range vars {
+		for k, v := range vars {
 			if _, ok := declared[k]; !ok {
 				t.Errorf("env.json sets %s.%s, which the template does not declare (sam local would ignore it)", name, k)
 			}
+			if plainSecret.MatchString(v) && !strings.Contains(v, "local") {
+				t.Errorf("env.json: %s.%s looks like a real secret; env.json is committed", name, k)
+			}
+		}
+		// sam local cannot resolve {{resolve:secretsmanager:...}}: env.json must replace them.
+		for k, v := range declared {
+			if _, ok := vars[k]; !ok && strings.Contains(v, "{{resolve:") {
+				t.Errorf("env.json does not set %s.%s, so sam local would pass the unresolved reference %q", name, k, v)
+			}
+		}
+		if vars[config.EnvDynamoDBEndpoint] == "" {
+			t.Errorf("env.json does not point %s at DynamoDB Local (%s)", name, config.EnvDynamoDBEndpoint)
+		}
+	}
+	for name := range fns {
+		if _, ok := overrides[name]; !ok {
+			t.Errorf("env.json has no entry for %s", name)
 		}
 	}
 }
