@@ -5,6 +5,7 @@ GOBIN := $(shell $(GO) env GOPATH)/bin
 CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/checkout-idem
 export DYNAMODB_LOCAL_DIR ?= $(CACHE)/dynamodb-local-2.9.30
 export STRIPE_MOCK_BIN ?= $(GOBIN)/stripe-mock
+export CHROMIUM ?= /usr/bin/chromium
 STRIPE_MOCK_VERSION := v0.203.0
 LAMBDA_FLAGS := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc
@@ -21,7 +22,10 @@ run: ## serve the API on http://localhost:$(PORT) (in-memory store, local paymen
 test: tools vet ## run every test under the race detector, against DynamoDB Local and stripe-mock
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-tools: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar $(STRIPE_MOCK_BIN) ## install the test dependencies (cached)
+tools: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar $(STRIPE_MOCK_BIN) $(CHROMIUM) ## install the test dependencies (cached)
+
+$(CHROMIUM):
+	bash scripts/install-chromium.sh
 
 $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 	bash scripts/install-dynamodb-local.sh
@@ -45,9 +49,12 @@ build-WebhookFunction: ## sam build target: webhook bootstrap into $(ARTIFACTS_D
 bench: tools ## benchmarks against DynamoDB Local (figures in the README come from here)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/idem/
 
-fuzz: ## fuzz the input parsers for FUZZTIME each (default 30s)
-	@for t in $$($(GO) test -list '^Fuzz' ./internal/idem/ | grep ^Fuzz); do \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(or $(FUZZTIME),30s) ./internal/idem/ || exit 1; done
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s); their seeds run in `make test`
+	@for p in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "== $$p $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(or $(FUZZTIME),30s) $$p || exit 1; \
+		done; done
 
 fmt: ## format the code
 	gofmt -w .
