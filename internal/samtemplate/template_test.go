@@ -195,6 +195,10 @@ func TestTablesMatchTheCode(t *testing.T) {
 			if c.pitr && !pitr {
 				t.Error("point-in-time recovery is off, want on")
 			}
+			if c.pitr && (tbl.AWSCloudFormationDeletionPolicy != "Retain" || tbl.AWSCloudFormationUpdateReplacePolicy != "Retain") {
+				t.Errorf("DeletionPolicy %q, UpdateReplacePolicy %q: want Retain for both, orders record money taken",
+					tbl.AWSCloudFormationDeletionPolicy, tbl.AWSCloudFormationUpdateReplacePolicy)
+			}
 		})
 	}
 }
