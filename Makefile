@@ -34,7 +34,7 @@ $(STRIPE_MOCK_BIN):
 	GOFLAGS= $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar ## run DynamoDB Local on :8000 (then DYNAMODB_ENDPOINT=http://localhost:8000 make run)
-	java -Djava.library.path=$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal_lib -jar $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar -inMemory -port $(or $(DYNAMODB_PORT),8000)
+	java -Djava.library.path=$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal_lib -jar $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar -inMemory -sharedDb -port $(or $(DYNAMODB_PORT),8000)
 
 build: ## build both Lambda bootstraps for linux/arm64 into bin/
 	$(MAKE) build-CheckoutFunction ARTIFACTS_DIR=bin/checkout
