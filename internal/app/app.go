@@ -17,6 +17,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
 // Deps are the dependencies of the handlers.
@@ -92,4 +93,24 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Verifiers returns the webhook verifiers configured by STRIPE_WEBHOOK_SECRET and
+// STANDARD_WEBHOOK_SECRET; a scheme without secrets is nil (its deliveries answer 400).
+func Verifiers(cfg config.Config) (stripe, standard webhook.Verifier, err error) {
+	if len(cfg.StripeWebhookSecrets) > 0 {
+		v, err := webhook.NewStripeVerifier(cfg.StripeWebhookSecrets, cfg.WebhookTolerance)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: %s: %w", config.EnvStripeWebhookSecret, err)
+		}
+		stripe = v
+	}
+	if len(cfg.StandardWebhookSecrets) > 0 {
+		v, err := webhook.NewStandardVerifier(cfg.StandardWebhookSecrets, cfg.WebhookTolerance)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: %s: %w", config.EnvStandardWebhookSecret, err)
+		}
+		standard = v
+	}
+	return stripe, standard, nil
 }

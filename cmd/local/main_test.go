@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/checkout-idem/checkout/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// serve starts the local server as `make run` does and returns its URL and a stop function
+// that waits for the graceful shutdown.
+func serve(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("PORT", "0")
+	t.Setenv("HOST", "127.0.0.1")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { errc <- run(ctx, logs, ready) }()
+	select {
+	case addr := <-ready:
+		return "http://" + addr, logs, func() error { cancel(); return <-errc }
+	case err := <-errc:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+		return "", nil, nil
+	}
+}
+
+func post(t *testing.T, url, key, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func exercise(t *testing.T, base string) {
+	t.Helper()
+	body := `{"cart_id":"cart_123","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`
+	first, a := post(t, base+"/checkout", "local-1", body)
+	second, b := post(t, base+"/checkout", "local-1", body)
+	if first.StatusCode != 201 || second.StatusCode != 201 || a != b || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("first %d %s, second %d %s %v", first.StatusCode, a, second.StatusCode, b, second.Header)
+	}
+	if mismatch, _ := post(t, base+"/checkout", "local-1", strings.Replace(body, "1999", "2999", 1)); mismatch.StatusCode != 422 {
+		t.Fatalf("mismatch = %d", mismatch.StatusCode)
+	}
+	var order struct {
+		OrderID string `json:"order_id"`
+		Status  string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(a), &order); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/orders/" + order.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if order.Status != "paid" || resp.StatusCode != 200 {
+		t.Fatalf("order %+v, GET = %d", order, resp.StatusCode)
+	}
+	if resp, _ := post(t, base+"/webhooks", "", `{}`); resp.StatusCode != 400 {
+		t.Fatalf("unsigned webhook = %d", resp.StatusCode)
+	}
+}
+
+func TestLocalServerInMemory(t *testing.T) {
+	base, logs, stop := serve(t, map[string]string{"DYNAMODB_ENDPOINT": "", "AWS_ENDPOINT_URL_DYNAMODB": "", "STRIPE_SECRET_KEY": ""})
+	exercise(t, base)
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	out := logs.String()
+	for _, want := range []string{`"storage":"memory"`, `"payments":"local"`, `"msg":"request"`, `"msg":"stopped"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestLocalServerOnDynamoDBLocalCreatesTables(t *testing.T) {
+	endpoint := testenv.DynamoEndpoint(t)
+	base, _, stop := serve(t, map[string]string{
+		"DYNAMODB_ENDPOINT": endpoint, "STRIPE_SECRET_KEY": "",
+		"IDEMPOTENCY_TABLE": "local-idem-" + t.Name(), "ORDERS_TABLE": "local-orders-" + t.Name(),
+	})
+	exercise(t, base)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// A second start finds the tables and keeps the data: the replay still works.
+	base, _, stop = serve(t, map[string]string{
+		"DYNAMODB_ENDPOINT": endpoint, "STRIPE_SECRET_KEY": "",
+		"IDEMPOTENCY_TABLE": "local-idem-" + t.Name(), "ORDERS_TABLE": "local-orders-" + t.Name(),
+	})
+	defer stop()
+	resp, _ := post(t, base+"/checkout", "local-1", `{"cart_id":"cart_123","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`)
+	if resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("not replayed after a restart on the same tables")
+	}
+}
