@@ -33,8 +33,8 @@ func newHandler(ctx context.Context, log io.Writer) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps, err := app.Load(ctx, cfg, log, app.Options{})
-	if err != nil {
+	deps := app.LoadLambda(cfg, log)
+	if deps.Payments, deps.Provider, err = app.NewPayments(cfg, deps.Logger); err != nil {
 		return nil, err
 	}
 	deps.Logger.Info("checkout function ready", "storage", deps.Storage, "payments", deps.Provider)

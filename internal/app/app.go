@@ -70,19 +70,42 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 			d.Storage += " at " + cfg.DynamoDBEndpoint
 		}
 	}
-	if cfg.StripeSecretKey == "" {
-		d.Payments, d.Provider = payment.NewLocal(), "local"
-	} else {
-		p, err := payment.NewStripe(cfg.StripeSecretKey, cfg.StripeAPIBase, payment.WithLogger(d.Logger))
-		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
-		}
-		d.Payments, d.Provider = p, "stripe"
-		if cfg.StripeAPIBase != "" {
-			d.Provider += " at " + cfg.StripeAPIBase
-		}
+	p, name, err := NewPayments(cfg, d.Logger)
+	if err != nil {
+		return nil, err
 	}
+	d.Payments, d.Provider = p, name
 	return d, nil
+}
+
+// LoadLambda builds the dependencies of a Lambda function: DynamoDB stores on a client built
+// from the Lambda environment (ddb.NewLambdaClient), and no payment provider (NewPayments adds
+// one where needed, so the webhook function does not link stripe-go).
+func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) *Deps {
+	client := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...)
+	return &Deps{
+		Config: cfg, Logger: NewLogger(log, cfg.LogLevel), DynamoDB: client,
+		Idem:    idem.NewDynamoStore(client, cfg.IdempotencyTable),
+		Orders:  orders.NewDynamoStore(client, cfg.OrdersTable),
+		Storage: "dynamodb", Provider: "none",
+	}
+}
+
+// NewPayments returns the payment provider the configuration selects: Stripe when
+// STRIPE_SECRET_KEY is set (at STRIPE_API_BASE if set), else the local provider; and its name.
+func NewPayments(cfg config.Config, log *slog.Logger) (payment.Provider, string, error) {
+	if cfg.StripeSecretKey == "" {
+		return payment.NewLocal(), "local", nil
+	}
+	p, err := payment.NewStripe(cfg.StripeSecretKey, cfg.StripeAPIBase, payment.WithLogger(log))
+	if err != nil {
+		return nil, "", fmt.Errorf("app: %w", err)
+	}
+	name := "stripe"
+	if cfg.StripeAPIBase != "" {
+		name += " at " + cfg.StripeAPIBase
+	}
+	return p, name, nil
 }
 
 // NewLogger returns the JSON logger every component writes to, at level (debug, info, warn,
