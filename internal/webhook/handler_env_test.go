@@ -1,0 +1,211 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/testenv"
+	"github.com/checkout-idem/checkout/internal/webhook"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable clock safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// logBuffer collects log lines, so tests can check what is (not) logged.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// spyOrders counts the Advance calls that changed an order and fails the first `fail` calls.
+type spyOrders struct {
+	orders.Store
+	fail    atomic.Int32
+	changed atomic.Int32
+}
+
+var errInjected = errors.New("injected store failure")
+
+func (s *spyOrders) Advance(ctx context.Context, id string, to orders.Status, pi string, now time.Time) (bool, error) {
+	if s.fail.Add(-1) >= 0 {
+		return false, errInjected
+	}
+	changed, err := s.Store.Advance(ctx, id, to, pi, now)
+	if changed {
+		s.changed.Add(1)
+	}
+	return changed, err
+}
+
+// env is a webhook handler over memory stores or fresh DynamoDB Local tables.
+type env struct {
+	h              http.Handler
+	keys           idem.Store
+	mem            *idem.MemoryStore // nil on DynamoDB
+	orders         *spyOrders
+	clock          *clock
+	logs           *logBuffer
+	stripeSecret   string
+	standardSecret string
+}
+
+type option func(*webhook.Options)
+
+var stores = []string{"memory", "dynamodb"}
+
+func newEnv(t testing.TB, store string, opts ...option) *env {
+	t.Helper()
+	e := &env{clock: newClock(t0), logs: &logBuffer{}, stripeSecret: webhook.NewSecret(), standardSecret: webhook.NewSecret()}
+	var base orders.Store
+	switch store {
+	case "memory":
+		e.mem = idem.NewMemoryStore()
+		e.keys, base = e.mem, orders.NewMemoryStore()
+	case "dynamodb":
+		c := testenv.DynamoClient(t)
+		e.keys = idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("webhook-idem")))
+		base = orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("webhook-orders")))
+	default:
+		t.Fatalf("unknown store %q", store)
+	}
+	e.orders = &spyOrders{Store: base}
+	sv, err := webhook.NewStripeVerifier([]string{e.stripeSecret}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stv, err := webhook.NewStandardVerifier([]string{e.standardSecret}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := webhook.Options{Stripe: sv, Standard: stv, Orders: e.orders, Idem: e.keys, Now: e.clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.h = webhook.NewHandler(o)
+	return e
+}
+
+// createOrder stores a pending order.
+func (e *env) createOrder(t testing.TB, id string) {
+	t.Helper()
+	err := e.orders.Create(t.Context(), orders.Order{ID: id, Amount: 4200, Currency: "eur", Status: orders.Pending,
+		CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) status(t testing.TB, id string) orders.Status {
+	t.Helper()
+	o, err := e.orders.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Status
+}
+
+// stored reports whether a delivery id has an idempotency record in scope.
+func (e *env) stored(t testing.TB, scope, id string) bool {
+	t.Helper()
+	rec, err := e.keys.Get(t.Context(), idem.ScopedKey(scope, "", id), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec != nil
+}
+
+// event returns a Stripe event body about order orderID, created at created.
+func event(id, typ, orderID string, created time.Time) []byte {
+	obj := map[string]any{"id": "pi_" + id, "object": "payment_intent", "status": "succeeded",
+		"amount": 4200, "currency": "eur", "metadata": map[string]string{"order_id": orderID}}
+	if typ == "charge.refunded" {
+		obj = map[string]any{"id": "ch_" + id, "object": "charge", "payment_intent": "pi_" + id,
+			"amount": 4200, "currency": "eur", "refunded": true, "metadata": map[string]string{"order_id": orderID}}
+	}
+	if orderID == "" {
+		delete(obj, "metadata")
+	}
+	b, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "created": created.Unix(),
+		"livemode": false, "pending_webhooks": 1, "data": map[string]any{"object": obj}})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// stripe returns a delivery of body signed with the env's Stripe secret at ts.
+func (e *env) stripe(body []byte, ts time.Time) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(webhook.StripeSignatureHeader, webhook.SignStripe(e.stripeSecret, ts, body))
+	return r
+}
+
+// standard returns a Standard Webhooks delivery of body with id, signed at ts.
+func (e *env) standard(t testing.TB, id string, body []byte, ts time.Time) *http.Request {
+	t.Helper()
+	h, err := webhook.SignStandard(e.standardSecret, id, ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		r.Header[k] = v
+	}
+	return r
+}
+
+func (e *env) do(r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+func result(t testing.TB, w *httptest.ResponseRecorder) webhook.Result {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", w.Code, w.Body)
+	}
+	var res webhook.Result
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil || !res.Received {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	return res
+}
+
+func replayed(w *httptest.ResponseRecorder) bool {
+	return w.Header().Get(idem.ReplayedHeader) == "true"
+}
