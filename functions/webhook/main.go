@@ -1,0 +1,75 @@
+// Command webhook is the Lambda function behind POST /webhooks: it verifies Stripe and Standard
+// Webhooks deliveries, deduplicates them by event id and applies them to orders (see package
+// internal/webhook). This file only wires configuration into the handler.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/checkout-idem/checkout/internal/app"
+	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/webhook"
+)
+
+func main() {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		exit(err)
+	}
+	handler, err := newHandler(context.Background(), cfg, os.Stdout)
+	if err != nil {
+		exit(err)
+	}
+	lambda.Start(httpadapter.NewV2(handler).ProxyWithContext)
+}
+
+// exit logs why the function cannot start; the non-zero status fails the Lambda's init.
+func exit(err error) {
+	app.NewLogger(os.Stdout, "error").Error("webhook function cannot start", "error", err.Error())
+	os.Exit(1)
+}
+
+// newHandler builds the handler and its dependencies once, at init: the DynamoDB stores and one
+// verifier per configured scheme. An invalid secret is an error; no secret at all is logged as
+// one, and every delivery is then refused with 400 until one is configured.
+func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
+	deps, err := app.Load(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return nil, err
+	}
+	opts := webhook.Options{
+		Orders: deps.Orders, Idem: deps.Idem, Wait: cfg.IdempotencyWait, Logger: deps.Logger,
+		// Never replay for less than the providers' redelivery window (webhook.DefaultTTL),
+		// even when IDEMPOTENCY_TTL is set shorter for checkouts.
+		TTL: max(cfg.IdempotencyTTL, webhook.DefaultTTL),
+	}
+	if len(cfg.StripeWebhookSecrets) > 0 {
+		v, err := webhook.NewStripeVerifier(cfg.StripeWebhookSecrets, cfg.WebhookTolerance)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EnvStripeWebhookSecret, err)
+		}
+		opts.Stripe = v
+	}
+	if len(cfg.StandardWebhookSecrets) > 0 {
+		v, err := webhook.NewStandardVerifier(cfg.StandardWebhookSecrets, cfg.WebhookTolerance)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EnvStandardWebhookSecret, err)
+		}
+		opts.Standard = v
+	}
+	if opts.Stripe == nil && opts.Standard == nil {
+		deps.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
+			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
+	}
+	deps.Logger.Info("webhook function started", "storage", deps.Storage,
+		"stripe_secrets", len(cfg.StripeWebhookSecrets), "standard_secrets", len(cfg.StandardWebhookSecrets),
+		"tolerance", cfg.WebhookTolerance.String(), "ttl", opts.TTL.String())
+	return webhook.NewHandler(opts), nil
+}
