@@ -40,4 +40,43 @@
 //
 // [SignStripe], [SignStandard] and [NewSecret] sign test payloads for other packages' tests and
 // for local tools.
+//
+// # The handler
+//
+// [NewHandler] serves POST /webhooks in four steps, and only acknowledges (2xx) an event once it
+// was applied or deliberately ignored:
+//
+//  1. Verify first, over the raw bytes: the body is read up to [MaxBodyBytes] (larger: 413
+//     body-too-large, the precise code; a provider treats every non-2xx alike), the scheme is
+//     chosen by header presence (Stripe-Signature, else webhook-signature; neither, or a scheme
+//     with no configured secret: 400 webhook-signature-invalid), then verified at Options.Now.
+//     A bad, stale or far-future signature answers 400 webhook-signature-invalid, an authentic
+//     body that is not an event 400 webhook-event-invalid. A rejected delivery claims and
+//     changes nothing; it logs one warning line with its reason (never a secret or signature).
+//  2. Deduplicate with the idempotency engine (package idem), keyed by [Delivery.ID] (Stripe's
+//     event id, or webhook-id) in a scope of its own per scheme ([StripeScope],
+//     [StandardScope]), never mixed with checkout keys. The engine fingerprints the parsed
+//     [Event] rather than the raw body, so a redelivery whose volatile fields differ
+//     (pending_webhooks) replays, while an id reused for another event answers 422.
+//     Standard Webhooks deliveries must carry a Stripe-shaped event (id, type, created,
+//     data.object.metadata.order_id), as a relay of Stripe events would.
+//  3. Apply: payment_intent.succeeded, .payment_failed and .requires_action, and charge.refunded
+//     move metadata.order_id to paid, failed, requires_action and refunded with orders'
+//     Advance, which never lowers an order's rank: late and out-of-order events answer 200
+//     with "applied": false. Other event types, and events without order_id, answer 200
+//     with a reason and are stored like any answer.
+//  4. A store failure answers 500 webhook-event-not-applied: the engine releases the claim, the
+//     provider retries, and the retry applies.
+//
+// Replay window: answers are kept [DefaultTTL] (96 h), because Stripe redelivers an
+// unacknowledged event for up to three days. A resend after that runs again and, Advance being
+// monotonic, changes nothing.
+//
+// Events that overtake their order: the checkout stores its order when its request completes,
+// within its lease of at most 30 s, and Stripe may deliver payment_intent.succeeded before that.
+// An event for an unknown order created less than Options.InFlight ago ([DefaultInFlight],
+// 15 minutes) answers 503 webhook-event-not-applied with Retry-After: the claim is released and
+// the provider's redelivery applies it once the order exists. An older event (or one without a
+// created time) answers 200 "applied": false, "reason": "unknown order" with a warning log, so
+// the provider does not retry it for three days.
 package webhook

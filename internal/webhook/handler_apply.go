@@ -26,7 +26,7 @@ type Result struct {
 	// (another event id for the same change), an older event arriving late, and ignored ones.
 	Applied bool `json:"applied"`
 	// OrderID and Status are the order and the status the event asks for (set when the event
-	// names an order we know); the order's status is Status or, when not applied, one above it.
+	// names an order we know); the order's status is now Status or one ranked above it.
 	OrderID string `json:"order_id,omitempty"`
 	Status  string `json:"status,omitempty"`
 	// Reason says why nothing was applied: "ignored event type", "missing order_id",
