@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -40,29 +39,17 @@ func exit(err error) {
 // verifier per configured scheme. An invalid secret is an error; no secret at all is logged as
 // one, and every delivery is then refused with 400 until one is configured.
 func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
-	deps, err := app.Load(ctx, cfg, log, app.Options{})
+	deps := app.LoadLambda(cfg, log)
+	stripe, standard, err := app.Verifiers(cfg)
 	if err != nil {
 		return nil, err
 	}
 	opts := webhook.Options{
+		Stripe: stripe, Standard: standard,
 		Orders: deps.Orders, Idem: deps.Idem, Wait: cfg.IdempotencyWait, Logger: deps.Logger,
 		// Never replay for less than the providers' redelivery window (webhook.DefaultTTL),
 		// even when IDEMPOTENCY_TTL is set shorter for checkouts.
 		TTL: max(cfg.IdempotencyTTL, webhook.DefaultTTL),
-	}
-	if len(cfg.StripeWebhookSecrets) > 0 {
-		v, err := webhook.NewStripeVerifier(cfg.StripeWebhookSecrets, cfg.WebhookTolerance)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.EnvStripeWebhookSecret, err)
-		}
-		opts.Stripe = v
-	}
-	if len(cfg.StandardWebhookSecrets) > 0 {
-		v, err := webhook.NewStandardVerifier(cfg.StandardWebhookSecrets, cfg.WebhookTolerance)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.EnvStandardWebhookSecret, err)
-		}
-		opts.Standard = v
 	}
 	if opts.Stripe == nil && opts.Standard == nil {
 		deps.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
