@@ -1,0 +1,537 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/testenv"
+	"github.com/checkout-idem/checkout/internal/web"
+)
+
+// testTimeout bounds each browser test, browser start included.
+const testTimeout = 60 * time.Second
+
+// shop is the page and the checkout API on one test server, over in-memory stores and the
+// local payment provider, with switches that break the network the way phones do.
+type shop struct {
+	*httptest.Server
+	Orders   *orders.MemoryStore
+	Payments *payment.Local
+
+	// arrived receives the Idempotency-Key of every POST /checkout as it reaches the server.
+	arrived chan string
+	posts   atomic.Int32
+
+	// dropFirst makes the first POST /checkout run to completion and then lose its answer:
+	// the connection is closed without a byte. dropped receives the answer that was lost.
+	dropFirst atomic.Bool
+	dropped   chan *http.Response
+
+	// keepRunning detaches requests from their connection, as API Gateway does: a Lambda
+	// goes on when the browser goes away. Without it, net/http cancels the request.
+	keepRunning atomic.Bool
+}
+
+func newShop(t *testing.T) *shop {
+	t.Helper()
+	s := &shop{
+		Orders:   orders.NewMemoryStore(),
+		Payments: payment.NewLocal(),
+		arrived:  make(chan string, 64),
+		dropped:  make(chan *http.Response, 1),
+	}
+	api := checkout.New(checkout.Options{
+		Orders:   s.Orders,
+		Payments: s.Payments,
+		Idem:     idem.NewMemoryStore(),
+		Logger:   slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	post := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			api.ServeHTTP(w, r)
+			return
+		}
+		s.posts.Add(1)
+		s.arrived <- r.Header.Get("Idempotency-Key")
+		if s.keepRunning.Load() {
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		if s.dropFirst.CompareAndSwap(true, false) {
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, r)
+			s.dropped <- rec.Result()
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/checkout", post)
+	mux.Handle("/orders/", api)
+	mux.Handle("/", web.Handler())
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// holdFirstPayment makes the provider call of the first request with any key wait until
+// release is closed; entered receives a value when that call starts.
+func (s *shop) holdFirstPayment(t *testing.T) (entered <-chan struct{}, release func()) {
+	in := make(chan struct{}, 1)
+	rel := make(chan struct{})
+	var once sync.Once
+	s.Payments.SetFault(func(_ payment.Request, attempt int) payment.Fault {
+		if attempt != 1 {
+			return payment.Fault{}
+		}
+		select {
+		case in <- struct{}{}:
+		default:
+		}
+		return payment.Fault{Release: rel}
+	})
+	release = func() { once.Do(func() { close(rel) }) }
+	t.Cleanup(release)
+	return in, release
+}
+
+// want checks the one promise: n orders and n PaymentIntents.
+func (s *shop) want(t *testing.T, n int) {
+	t.Helper()
+	count, err := s.Orders.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != n || s.Payments.Created() != n {
+		t.Errorf("%d orders and %d PaymentIntents, want %d of each (%d POST /checkout, %d provider calls)",
+			count, s.Payments.Created(), n, s.posts.Load(), s.Payments.Calls())
+	}
+}
+
+func (s *shop) nextArrival(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	select {
+	case k := <-s.arrived:
+		return k
+	case <-ctx.Done():
+		t.Fatalf("no POST /checkout arrived: %v", ctx.Err())
+		return ""
+	}
+}
+
+// chromiumPath finds Debian's chromium: $CHROMIUM, /usr/bin/chromium, or chromium on $PATH.
+func chromiumPath() string {
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium"} {
+		if p == "" {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
+	}
+	p, _ := exec.LookPath("chromium")
+	return p
+}
+
+// newBrowser starts headless Chromium with a fresh profile, bounded by testTimeout, and
+// returns the context of its tab. Without Chromium the test is skipped, or fails under CI.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromiumPath()
+	if bin == "" {
+		msg := "chromium not found (set CHROMIUM or run scripts/install-chromium.sh)"
+		if testenv.CI() {
+			t.Fatal(msg + " (CI=true: failing instead of skipping)")
+		}
+		t.Skip(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(720, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	tab, cancelTab := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc() // waits for the browser to exit, before TempDir is removed
+		cancel()
+	})
+	if err := chromedp.Do(tab); err != nil { // starts the browser
+		t.Fatalf("start chromium (%s): %v", bin, err)
+	}
+	return tab
+}
+
+// do runs browser steps or fails the test with the page's state.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v\npage: %s", what, err, pageState(ctx))
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v\npage: %s", expr, err, pageState(ctx))
+	}
+	return v
+}
+
+// waitFor waits until the expression is truthy, re-checking on every change of the DOM.
+func waitFor(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	do(t, ctx, "wait for "+expr, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(40*time.Second)))
+}
+
+// waitState waits until the page's #status is in state (idle, sending, done, declined, ...).
+func waitState(t *testing.T, ctx context.Context, state string) {
+	t.Helper()
+	waitFor(t, ctx, fmt.Sprintf(`document.getElementById("status").dataset.state === %q`, state))
+}
+
+// pageState describes the page for failure messages, with a context of its own: the test's
+// may have ended.
+func pageState(ctx context.Context) string {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(c, chromedp.Evaluate[string](`JSON.stringify({
+		state: document.getElementById("status").dataset.state,
+		requests: document.getElementById("status").dataset.requests,
+		message: document.getElementById("message").textContent,
+		order: document.getElementById("order-id").textContent,
+		status: document.getElementById("order-status").textContent,
+		pay: document.getElementById("pay").textContent,
+		attempt: sessionStorage.getItem("checkout.attempt.v1")})`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return s
+}
+
+type shown struct {
+	OrderID, Status, Message, Pay string
+	Attempt                       *struct {
+		Key  string         `json:"key"`
+		Body map[string]any `json:"body"`
+	}
+}
+
+// read returns what the page shows, and its open attempt from sessionStorage.
+func read(t *testing.T, ctx context.Context) shown {
+	t.Helper()
+	var s shown
+	raw := eval[string](t, ctx, `JSON.stringify({
+		OrderID: document.getElementById("order-id").textContent,
+		Status: document.getElementById("order-status").textContent,
+		Message: document.getElementById("message").textContent,
+		Pay: document.getElementById("pay").textContent,
+		Attempt: JSON.parse(sessionStorage.getItem("checkout.attempt.v1"))})`)
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		t.Fatalf("page state %s: %v", raw, err)
+	}
+	return s
+}
+
+var orderIDRE = regexp.MustCompile(`^ord_[0-9a-f]{24}$`)
+
+// wantPaid checks that the page shows a paid order, and returns its id.
+func wantPaid(t *testing.T, ctx context.Context, s *shop) string {
+	t.Helper()
+	waitState(t, ctx, "done")
+	got := read(t, ctx)
+	if !orderIDRE.MatchString(got.OrderID) || got.Status != "paid" {
+		t.Fatalf("page shows order %q status %q, want an order id and paid", got.OrderID, got.Status)
+	}
+	if got.Attempt != nil {
+		t.Errorf("the attempt is still open after its order: %+v", got.Attempt)
+	}
+	o, err := s.Orders.Get(context.Background(), got.OrderID)
+	if err != nil || o.Status != orders.Paid {
+		t.Errorf("stored order %s: %+v, %v; want paid", got.OrderID, o, err)
+	}
+	return got.OrderID
+}
+
+// screenshot saves a PNG of the page as a test artifact, in $ARTIFACTS_DIR or
+// testdata/artifacts (ignored by git).
+func screenshot(t *testing.T, ctx context.Context) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	dir := os.Getenv("ARTIFACTS_DIR")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + ".png"
+	path, _ := filepath.Abs(filepath.Join(dir, name))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func open(t *testing.T, ctx context.Context, s *shop) {
+	t.Helper()
+	do(t, ctx, "open the page", chromedp.Navigate(s.URL), chromedp.WaitEnabled(chromedp.ID("pay")))
+}
+
+func TestBrowserRapidClicksMakeOneOrderAndOneCharge(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		click func(t *testing.T, ctx context.Context)
+	}{
+		{"five clicks and five submits in one script", func(t *testing.T, ctx context.Context) {
+			// Clicks on a disabled button do nothing in the browser, but requestSubmit (like
+			// Enter in a field) submits anyway: only the page's own guard stops those.
+			eval[chromedp.Void](t, ctx, `(() => {
+				const pay = document.getElementById("pay"), form = document.getElementById("checkout");
+				for (let i = 0; i < 5; i++) pay.dispatchEvent(new MouseEvent("click", {bubbles: true, cancelable: true}));
+				for (let i = 0; i < 5; i++) form.requestSubmit();
+			})()`)
+		}},
+		{"five mouse clicks", func(t *testing.T, ctx context.Context) {
+			for i := 0; i < 5; i++ {
+				do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := newBrowser(t)
+			s := newShop(t)
+			entered, release := s.holdFirstPayment(t)
+			open(t, ctx, s)
+			do(t, ctx, "enter an email", chromedp.SendKeys(chromedp.ID("email"), "buyer@example.com"))
+
+			tc.click(t, ctx)
+			select { // the payment of the first request is under way, and held
+			case <-entered:
+			case <-ctx.Done():
+				t.Fatalf("the payment never started: %v\npage: %s", ctx.Err(), pageState(ctx))
+			}
+			tc.click(t, ctx) // and again, while the request is in flight
+			busy := eval[[]any](t, ctx, `[document.getElementById("pay").disabled,
+				document.getElementById("pay").getAttribute("aria-busy"), document.getElementById("pay").textContent]`)
+			if busy[0] != true || busy[1] != "true" || busy[2] != "Processing…" {
+				t.Errorf("while in flight, Pay is [disabled aria-busy text] = %v, want [true true Processing…]", busy)
+			}
+			release()
+
+			wantPaid(t, ctx, s)
+			tc.click(t, ctx) // a paid page sends nothing more
+			if n := s.posts.Load(); n != 1 {
+				t.Errorf("%d POST /checkout, want 1", n)
+			}
+			s.want(t, 1)
+			screenshot(t, ctx)
+		})
+	}
+}
+
+func TestBrowserRetriesALostAnswerWithTheSameKey(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	s.dropFirst.Store(true)
+	open(t, ctx, s)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+
+	var lost *http.Response
+	select {
+	case lost = <-s.dropped:
+	case <-ctx.Done():
+		t.Fatalf("the first request never completed: %v", ctx.Err())
+	}
+	var first checkout.Response
+	if err := json.NewDecoder(lost.Body).Decode(&first); err != nil || lost.StatusCode != http.StatusCreated {
+		t.Fatalf("the lost answer: %d, %v", lost.StatusCode, err)
+	}
+	id := wantPaid(t, ctx, s)
+	if id != first.OrderID {
+		t.Errorf("page shows order %s, the lost answer had %s", id, first.OrderID)
+	}
+	keys := []string{s.nextArrival(t, ctx), s.nextArrival(t, ctx)}
+	if keys[0] == "" || keys[0] != keys[1] {
+		t.Errorf("Idempotency-Keys of the first two POSTs: %q, want one key twice", keys)
+	}
+	// The page's own retry, not the browser's: Chrome may resend a request that failed on a
+	// reused connection, which the page would not count.
+	if n := eval[string](t, ctx, `document.getElementById("status").dataset.requests`); n != "2" {
+		t.Errorf("the page sent %s requests, want 2 (the lost one and its retry)", n)
+	}
+	t.Logf("%d POST /checkout for one order", s.posts.Load())
+	s.want(t, 1)
+	screenshot(t, ctx)
+}
+
+func TestBrowserResumesAfterAReloadDuringASlowPayment(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		keepRunning bool
+	}{
+		{"the server finishes the first request", true},
+		{"the server cancels the first request", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := newBrowser(t)
+			s := newShop(t)
+			s.keepRunning.Store(tc.keepRunning)
+			entered, release := s.holdFirstPayment(t)
+			open(t, ctx, s)
+			do(t, ctx, "choose a card", chromedp.SetValue(chromedp.ID("email"), "reload@example.com"))
+			do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+			key := s.nextArrival(t, ctx)
+			select {
+			case <-entered:
+			case <-ctx.Done():
+				t.Fatalf("the payment never started: %v", ctx.Err())
+			}
+			before := read(t, ctx)
+			if before.Attempt == nil || before.Attempt.Key != key {
+				t.Fatalf("sessionStorage holds %+v, want the attempt with key %s", before.Attempt, key)
+			}
+
+			do(t, ctx, "reload", chromedp.Reload())
+			if again := s.nextArrival(t, ctx); again != key {
+				t.Errorf("after the reload the page sent key %q, want %q", again, key)
+			}
+			release() // the first request completes while the resumed one waits for it
+
+			id := wantPaid(t, ctx, s)
+			o, _ := s.Orders.Get(context.Background(), id)
+			if o.CustomerEmail != "reload@example.com" {
+				t.Errorf("order email %q: the resumed request did not send the saved body", o.CustomerEmail)
+			}
+			t.Logf("%d POST /checkout, %d provider calls", s.posts.Load(), s.Payments.Calls())
+			s.want(t, 1)
+			screenshot(t, ctx)
+		})
+	}
+}
+
+func TestBrowserShowsADeclineAndPaysAgainWithANewKey(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	open(t, ctx, s)
+	do(t, ctx, "choose the declined card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_chargeDeclined"))
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	waitState(t, ctx, "declined")
+	got := read(t, ctx)
+	if !strings.Contains(got.Message, "declined") || !strings.Contains(got.Message, "generic_decline") {
+		t.Errorf("message %q, want the decline from the problem detail", got.Message)
+	}
+	if got.Status != "failed" || got.Attempt != nil {
+		t.Errorf("after a decline: order status %q, attempt %+v; want failed and no open attempt", got.Status, got.Attempt)
+	}
+	screenshot(t, ctx)
+	first := s.nextArrival(t, ctx)
+
+	do(t, ctx, "choose a good card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_visa"))
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	id := wantPaid(t, ctx, s)
+	if second := s.nextArrival(t, ctx); second == first {
+		t.Errorf("the second purchase reused key %s", first)
+	}
+	if id == got.OrderID {
+		t.Errorf("the second purchase shows the declined order %s", id)
+	}
+	s.want(t, 2) // the declined intent and failed order, then the paid ones
+}
+
+func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	open(t, ctx, s)
+	do(t, ctx, "choose a 3-D Secure card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_authenticationRequired"))
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
+	id := read(t, ctx).OrderID
+	// The buyer confirms; the webhook marks the order paid; the page's polling sees it.
+	if _, err := s.Orders.Advance(context.Background(), id, orders.Paid, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := wantPaid(t, ctx, s); got != id {
+		t.Errorf("page shows order %s, want %s", got, id)
+	}
+	s.want(t, 1)
+}
+
+func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	// A first purchase under a key, sent by another tab of the same session.
+	const key = "0b7c6f1e-1d1e-4e0c-9d53-3f4d1b2a9c10"
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/checkout",
+		strings.NewReader(`{"cart_id":"cart_demo_mug","amount":1500,"currency":"eur","payment_method":"pm_card_visa"}`))
+	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("first purchase: %d", res.StatusCode)
+	}
+	// The page's stored attempt has the same key and another amount: resuming it must not
+	// pay, and the page must say so.
+	open(t, ctx, s)
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`sessionStorage.setItem("checkout.attempt.v1", JSON.stringify(
+		{key: %q, body: {cart_id: "cart_demo_mug", amount: 3000, currency: "eur", payment_method: "pm_card_visa"}}))`, key))
+	do(t, ctx, "reload", chromedp.Reload())
+	waitState(t, ctx, "changed")
+	got := read(t, ctx)
+	if !strings.Contains(got.Message, "start a new purchase") || got.Attempt != nil {
+		t.Errorf("message %q, attempt %+v; want a new purchase asked for and no open attempt", got.Message, got.Attempt)
+	}
+	do(t, ctx, "start a new purchase", chromedp.Click(chromedp.ID("new-purchase")))
+	waitState(t, ctx, "idle")
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	wantPaid(t, ctx, s)
+	s.want(t, 2)
+}
+
