@@ -362,8 +362,12 @@ func TestBrowserRapidClicksMakeOneOrderAndOneCharge(t *testing.T) {
 			}
 			release()
 
-			wantPaid(t, ctx, s)
+			id := wantPaid(t, ctx, s)
 			tc.click(t, ctx) // a paid page sends nothing more
+			do(t, ctx, "reload", chromedp.Reload())
+			if got := wantPaid(t, ctx, s); got != id {
+				t.Errorf("after a reload the page shows order %s, want %s", got, id)
+			}
 			if n := s.posts.Load(); n != 1 {
 				t.Errorf("%d POST /checkout, want 1", n)
 			}
@@ -464,6 +468,9 @@ func TestBrowserShowsADeclineAndPaysAgainWithANewKey(t *testing.T) {
 	if !strings.Contains(got.Message, "declined") || !strings.Contains(got.Message, "generic_decline") {
 		t.Errorf("message %q, want the decline from the problem detail", got.Message)
 	}
+	if d := eval[string](t, ctx, `document.getElementById("detail").textContent`); !strings.Contains(d, "the payment was declined") {
+		t.Errorf("detail %q, want the problem's detail", d)
+	}
 	if got.Status != "failed" || got.Attempt != nil {
 		t.Errorf("after a decline: order status %q, attempt %+v; want failed and no open attempt", got.Status, got.Attempt)
 	}
@@ -534,4 +541,3 @@ func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	wantPaid(t, ctx, s)
 	s.want(t, 2)
 }
-

@@ -43,7 +43,7 @@
   const el = {
     form: $("checkout"), fields: $("fields"), email: $("email"), method: $("payment-method"),
     pay: $("pay"), fresh: $("new-purchase"), status: $("status"), message: $("message"),
-    order: $("order"), orderId: $("order-id"), orderStatus: $("order-status"),
+    detail: $("detail"), order: $("order"), orderId: $("order-id"), orderStatus: $("order-status"),
   };
 
   const base = apiBase();
@@ -130,8 +130,11 @@
     el.status.setAttribute("aria-busy", busy);
     el.form.setAttribute("aria-busy", busy);
   }
-  function say(text) {
+  // say shows a message in the live region, and below it the API's own words when given.
+  function say(text, apiDetail) {
     el.message.textContent = text;
+    el.detail.textContent = apiDetail ? "Details: " + apiDetail : "";
+    el.detail.hidden = !apiDetail;
   }
   function showOrder(id, status) {
     if (!id) return;
@@ -294,21 +297,24 @@
         const id = (detail(outcome.problem, "").match(/ord_[0-9a-f]+/) || [])[0];
         if (id) showOrder(id, "failed");
         setState("declined");
-        say("Payment declined: " + detail(outcome.problem, "your card was declined.") +
-          " Choose another payment method and press Pay to try again.");
+        const d = detail(outcome.problem, "");
+        const code = (d.match(/\(([^)]+)\)/) || [])[1]; // "card_declined: insufficient_funds"
+        say("Payment declined" + (code ? " (" + code + ")" : "") + ". Nothing was charged. " +
+          "Choose another payment method and press Pay to try again.", d);
         return;
       }
       case "changed":
         drop(ATTEMPT);
         setState("changed");
         say("This purchase was changed after it was first sent, so it cannot be sent again. " +
-          "Nothing was charged for the change: start a new purchase.");
+          "Nothing was charged for the change: start a new purchase.", detail(outcome.problem, ""));
         return;
       case "refused": {
         drop(ATTEMPT); // refused requests charge nothing: fix the form and pay with a new key
         setState("invalid");
         const p = outcome.problem || {};
-        say("The payment could not be started: " + detail(p, `the API answered ${outcome.status}.`));
+        say("The payment could not be started. Check the form and press Pay again; nothing was charged.",
+          detail(p, `the API answered ${outcome.status}`));
         if (p.field === "customer_email") el.email.focus();
         else if (p.field === "payment_method") el.method.focus();
         return;
