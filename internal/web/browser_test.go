@@ -541,3 +541,23 @@ func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	wantPaid(t, ctx, s)
 	s.want(t, 2)
 }
+
+func TestBrowserRetriesWhileTheProviderIsUnavailable(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	// The first two tries answer 502 (provider unreachable, nothing stored); the third pays.
+	s.Payments.SetFault(func(_ payment.Request, attempt int) payment.Fault {
+		return payment.Fault{Unavailable: attempt <= 2}
+	})
+	open(t, ctx, s)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	wantPaid(t, ctx, s)
+	keys := []string{s.nextArrival(t, ctx), s.nextArrival(t, ctx), s.nextArrival(t, ctx)}
+	if keys[0] != keys[1] || keys[1] != keys[2] {
+		t.Errorf("keys of the three tries: %q, want one key", keys)
+	}
+	if n := s.posts.Load(); n != 3 {
+		t.Errorf("%d POST /checkout, want 3", n)
+	}
+	s.want(t, 1)
+}
