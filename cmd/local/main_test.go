@@ -96,6 +96,15 @@ func exercise(t *testing.T, base string) {
 	if resp, _ := post(t, base+"/webhooks", "", `{}`); resp.StatusCode != 400 {
 		t.Fatalf("unsigned webhook = %d", resp.StatusCode)
 	}
+	page, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(string(html), `id="pay"`) {
+		t.Fatalf("GET / = %d, want the checkout page", page.StatusCode)
+	}
 }
 
 func TestLocalServerInMemory(t *testing.T) {

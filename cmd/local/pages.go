@@ -1,6 +1,10 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
 
-// pages returns the browser-facing handlers mounted next to the API.
-func pages() map[string]http.Handler { return nil }
+	"github.com/checkout-idem/checkout/internal/web"
+)
+
+// pages returns the browser-facing handlers mounted next to the API: the checkout page at /.
+func pages() map[string]http.Handler { return map[string]http.Handler{"/": web.Handler()} }

@@ -40,9 +40,11 @@ func Handler(deps *app.Deps, extra map[string]http.Handler) (http.Handler, error
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
-	})
+	if _, ok := extra["/"]; !ok {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
+		})
+	}
 	return accessLog(deps.Logger, mux), nil
 }
 
