@@ -359,19 +359,18 @@ func TestMiddleware(t *testing.T) {
 			})
 			t.Run("a lease that ran out is taken over and the old owner's completion is refused", func(t *testing.T) {
 				clk := newClock(t0)
-				release := make(chan struct{})
-				var e *env
-				e = newEnv(t, newFixture(t), idem.Config{Now: clk.Now, Lease: 10 * time.Second, Wait: 20 * time.Second},
+				release, started := make(chan struct{}), make(chan struct{})
+				e := newEnv(t, newFixture(t), idem.Config{Now: clk.Now, Lease: 10 * time.Second, Wait: 20 * time.Second},
 					func(w http.ResponseWriter, r *http.Request) {
 						if r.Header.Get("X-Stuck") != "" {
+							close(started) // it holds the claim now
 							<-release
 						}
 						created(w, r)
 					})
-				e.store.target = 1
 				stuck := make(chan *httptest.ResponseRecorder)
 				go func() { stuck <- e.do("k", `{}`, func(r *http.Request) { r.Header.Set("X-Stuck", "1") }) }()
-				<-e.store.reached
+				<-started
 				clk.Add(10 * time.Second) // the stuck request's lease ends
 				second := e.do("k", `{}`)
 				if second.Code != 201 || second.Header().Get(idem.ReplayedHeader) != "" {
