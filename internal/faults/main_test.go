@@ -1,0 +1,148 @@
+package faults_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// testTimeout bounds every test; DynamoDB Local's JVM takes a few seconds to start.
+const testTimeout = 2 * time.Minute
+
+// clock is a settable clock safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// quiet discards the logs of the handlers under test.
+var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+// stores are the stores a checkout or webhook handler runs on, and how to count what they hold.
+type stores struct {
+	name    string
+	keys    idem.Store
+	orders  orders.Store
+	records func(t testing.TB) int
+}
+
+// memoryStores returns fresh in-memory stores.
+func memoryStores() stores {
+	keys := idem.NewMemoryStore()
+	return stores{name: "memory", keys: keys, orders: orders.NewMemoryStore(),
+		records: func(testing.TB) int { return keys.Len() }}
+}
+
+// dynamoStores returns stores on fresh tables reached through c.
+func dynamoStores(t testing.TB, c *dynamodb.Client) stores {
+	t.Helper()
+	table := testenv.Table(t, c, idem.Table("faults-idem"))
+	return stores{name: "dynamodb", keys: idem.NewDynamoStore(c, table),
+		orders:  orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("faults-orders"))),
+		records: func(t testing.TB) int { return scanCount(t, c, table) }}
+}
+
+// scanCount counts the items of a table, expired ones included: what is stored, not what is live.
+func scanCount(t testing.TB, c *dynamodb.Client, table string) int {
+	t.Helper()
+	n := 0
+	p := dynamodb.NewScanPaginator(c, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount, ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("scan %s: %v", table, err)
+		}
+		n += int(out.Count)
+	}
+	return n
+}
+
+// counts are the three numbers every test ends with.
+type counts struct{ orders, charges, records int }
+
+func (s stores) counts(t testing.TB, local *payment.Local) counts {
+	t.Helper()
+	n, err := s.orders.Count(t.Context())
+	if err != nil {
+		t.Fatalf("count orders: %v", err)
+	}
+	return counts{orders: n, charges: local.Created(), records: s.records(t)}
+}
+
+func assertCounts(t testing.TB, s stores, local *payment.Local, want counts) {
+	t.Helper()
+	if got := s.counts(t, local); got != want {
+		t.Fatalf("on %s: %d orders, %d charges, %d idempotency records; want %d, %d, %d",
+			s.name, got.orders, got.charges, got.records, want.orders, want.charges, want.records)
+	}
+}
+
+// newCheckout returns the checkout handler on s with a Local provider.
+func newCheckout(s stores, local *payment.Local, opts ...func(*checkout.Options)) http.Handler {
+	o := checkout.Options{Orders: s.orders, Payments: local, Idem: s.keys, Logger: quiet}
+	for _, f := range opts {
+		f(&o)
+	}
+	return checkout.New(o)
+}
+
+func body(cart string, amount int) string {
+	return `{"cart_id":"` + cart + `","amount":` + itoa(amount) + `,"currency":"usd","payment_method":"pm_card_visa"}`
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// post sends POST /checkout with key and body under ctx.
+func post(ctx context.Context, h http.Handler, key, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/checkout", strings.NewReader(body))
+	r.Header.Set(idem.KeyHeader, key)
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// assertProblem checks that w is a problem of type typ with status, and returns it.
+func assertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ string) problem.Problem {
+	t.Helper()
+	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
+		t.Fatalf("got %d %s %s, want %d problem %s", w.Code, w.Header().Get("Content-Type"), w.Body, status, typ)
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
+		t.Fatalf("problem = %s, want type %s", w.Body, typ)
+	}
+	return p
+}
+
+func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
+	t.Helper()
+	var res checkout.Response
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	return res
+}
+
+func replayed(w *httptest.ResponseRecorder) bool { return w.Header().Get(idem.ReplayedHeader) == "true" }
