@@ -1,0 +1,144 @@
+package coldstart
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeRuntime plays the bootstrap's side of the Runtime API with plain HTTP.
+type fakeRuntime struct {
+	t    *testing.T
+	base string
+}
+
+func (f fakeRuntime) next() (id string, body string, h http.Header) {
+	f.t.Helper()
+	resp, err := http.Get(f.base + "/invocation/next")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		f.t.Fatalf("GET next: %d %s", resp.StatusCode, b)
+	}
+	return resp.Header.Get(HeaderRequestID), string(b), resp.Header
+}
+
+func (f fakeRuntime) post(path, body string) int {
+	f.t.Helper()
+	resp, err := http.Post(f.base+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func newAPI(t *testing.T) (*RuntimeAPI, fakeRuntime) {
+	t.Helper()
+	api, err := NewRuntimeAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = api.Close() })
+	return api, fakeRuntime{t: t, base: "http://" + api.Addr() + Prefix}
+}
+
+func TestRuntimeAPI(t *testing.T) {
+	t.Run("an event reaches GET next with the headers aws-lambda-go reads, and the answer reaches Invoke", func(t *testing.T) {
+		api, rt := newAPI(t)
+		go func() {
+			id, body, h := rt.next()
+			deadline, err := strconv.ParseInt(h.Get(HeaderDeadlineMS), 10, 64)
+			if err != nil || time.UnixMilli(deadline).Before(time.Now()) || h.Get(HeaderFunctionARN) == "" {
+				body = "bad headers: " + h.Get(HeaderDeadlineMS) + " " + h.Get(HeaderFunctionARN)
+			}
+			rt.post("/invocation/"+id+"/response", `{"echo":`+strconv.Quote(body)+`}`)
+		}()
+		resp, err := api.Invoke(context.Background(), []byte("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Error || string(resp.Body) != `{"echo":"hello"}` {
+			t.Fatalf("response %+v %s", resp, resp.Body)
+		}
+		if n := api.Nexts(); len(n) != 1 || n[0].After(resp.At) {
+			t.Fatalf("nexts %v, answer at %v", n, resp.At)
+		}
+	})
+	t.Run("a POST to error is an answer marked as an error", func(t *testing.T) {
+		api, rt := newAPI(t)
+		go func() {
+			id, _, _ := rt.next()
+			rt.post("/invocation/"+id+"/error", `{"errorMessage":"boom"}`)
+		}()
+		resp, err := api.Invoke(context.Background(), []byte("{}"))
+		if err != nil || !resp.Error || !strings.Contains(string(resp.Body), "boom") {
+			t.Fatalf("Invoke = %+v, %v", resp, err)
+		}
+	})
+	t.Run("an init error fails the pending Invoke with ErrInit", func(t *testing.T) {
+		api, rt := newAPI(t)
+		go rt.post("/init/error", `{"errorMessage":"no config"}`)
+		_, err := api.Invoke(context.Background(), []byte("{}"))
+		if !errors.Is(err, ErrInit) || !strings.Contains(err.Error(), "no config") {
+			t.Fatalf("Invoke error = %v", err)
+		}
+	})
+	t.Run("an answer for an unknown request id is refused", func(t *testing.T) {
+		_, rt := newAPI(t)
+		if code := rt.post("/invocation/nope/response", "{}"); code != http.StatusBadRequest {
+			t.Fatalf("status %d", code)
+		}
+	})
+	t.Run("Invoke gives up when its context ends before the function asks", func(t *testing.T) {
+		api, _ := newAPI(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if _, err := api.Invoke(ctx, []byte("{}")); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Invoke error = %v", err)
+		}
+	})
+	t.Run("Close releases a GET next that waits", func(t *testing.T) {
+		api, rt := newAPI(t)
+		done := make(chan int)
+		go func() {
+			resp, err := http.Get(rt.base + "/invocation/next")
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		for len(api.Nexts()) == 0 {
+			time.Sleep(time.Millisecond) // no signal for "the request arrived" but the record
+		}
+		_ = api.Close()
+		if code := <-done; code != http.StatusGone {
+			t.Fatalf("status %d", code)
+		}
+	})
+}
+
+
+func TestSummarize(t *testing.T) {
+	ms := time.Millisecond
+	s := Summarize([]Sample{
+		{Init: 3 * ms, FirstResponse: 9 * ms, Status: 201, MaxRSS: 10},
+		{Init: 1 * ms, FirstResponse: 5 * ms, Status: 201, MaxRSS: 30},
+		{Init: 2 * ms, FirstResponse: 7 * ms, Status: 200, MaxRSS: 20},
+		{Init: 8 * ms, FirstResponse: 20 * ms, Error: "boom"},
+	})
+	if s.InitMedian != 2500*time.Microsecond || s.InitMax != 8*ms || s.ResponseMedian != 8*ms ||
+		s.ResponseMax != 20*ms || s.MaxRSS != 30 || s.Errors != 1 || s.Statuses[201] != 2 || s.Statuses[200] != 1 {
+		t.Fatalf("%+v", s)
+	}
+}
