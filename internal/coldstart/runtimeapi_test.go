@@ -128,7 +128,6 @@ func TestRuntimeAPI(t *testing.T) {
 	})
 }
 
-
 func TestSummarize(t *testing.T) {
 	ms := time.Millisecond
 	s := Summarize([]Sample{
