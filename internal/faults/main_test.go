@@ -145,4 +145,6 @@ func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
 	return res
 }
 
-func replayed(w *httptest.ResponseRecorder) bool { return w.Header().Get(idem.ReplayedHeader) == "true" }
+func replayed(w *httptest.ResponseRecorder) bool {
+	return w.Header().Get(idem.ReplayedHeader) == "true"
+}
