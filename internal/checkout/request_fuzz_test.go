@@ -1,0 +1,32 @@
+package checkout
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParseRequest checks that no body panics the parser, that every rejection names a known
+// field (or the body) through a *fieldError, and that every accepted body is within the limits.
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"cart_id":"c","amount":1099,"currency":"usd","payment_method":"pm_card_visa","customer_email":"a@b.co"}`,
+		`{"cart_id":"c","amount":1e3,"currency":"USD"}`, `{1:2}`, `{"a":}`, `[]`, `{}{}`, `{"cart_id":"c",}`, `nul`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := parseRequest(body)
+		if err != nil {
+			var fe *fieldError
+			if !errors.As(err, &fe) || fe.Detail == "" {
+				t.Fatalf("error %v is not a fieldError with a detail", err)
+			}
+			return
+		}
+		if req.CartID == "" || len(req.CartID) > MaxCartID || req.Amount < 1 || req.Amount > MaxAmount ||
+			!currencies[req.Currency] || len(req.CustomerEmail) > MaxEmail ||
+			(req.PaymentMethod != "" && !paymentMethodRE.MatchString(req.PaymentMethod)) {
+			t.Fatalf("accepted %q as %+v", body, req)
+		}
+	})
+}
