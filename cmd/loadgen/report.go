@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// Cold start targets of the issue.
+const (
+	targetSize = 10_000_000 // bytes: 10 MB
+	targetInit = 50 * time.Millisecond
+)
+
+func writeReport(rep *report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeChart(rep, filepath.Join(dir, "latency.svg")); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "REPORT.md"))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	writeMarkdown(w, rep)
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeMarkdown(w *bufio.Writer, rep *report) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	na := func(v int64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return fmt.Sprint(v)
+	}
+	p("# Load and cold start report")
+	p("")
+	p("Written by `cmd/loadgen` (`make bench`); every figure below was measured in this run, on this machine.")
+	p("")
+	p("| | |")
+	p("| --- | --- |")
+	p("| date | %s (%s) |", rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.ended.Sub(rep.started).Round(time.Second))
+	p("| command | `%s` |", rep.command)
+	p("| machine | %s/%s, %d CPUs%s, %s |", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version())
+	if rep.loadBefore != "" {
+		p("| load average (1, 5, 15 min) | %s before, %s after: the machine is shared, so other work competes for its CPUs |", rep.loadBefore, rep.loadAfter)
+	}
+	p("| system under test | %s |", rep.where)
+	p("| clients | %d concurrent HTTP/1.1 clients, keep-alive, on loopback |", rep.clients)
+	p("")
+	if len(rep.Failures) > 0 {
+		p("**FAILED:**")
+		p("")
+		for _, f := range rep.Failures {
+			p("- %s", f)
+		}
+		p("")
+	}
+	p("## Load")
+	p("")
+	p("![p50, p95 and p99 latency per scenario](latency.svg)")
+	p("")
+	p("| scenario | requests | req/s | p50 | p95 | p99 | max | statuses | DynamoDB req / API req | distinct keys | orders | charges | p50 / PutItem p50 alone | p50 / PutItem p50 at %d |", rep.clients)
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rep.results {
+		ddb := "n/a"
+		if r.ddb >= 0 && r.s.requests() > 0 {
+			ddb = fmt.Sprintf("%.2f", float64(r.ddb)/float64(r.s.requests()))
+		}
+		xa, xl := "n/a", "n/a"
+		if r.xAlone > 0 {
+			xa, xl = fmt.Sprintf("%.1f x", r.xAlone), fmt.Sprintf("%.2f x", r.xLoaded)
+		}
+		p("| %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |", r.name, r.s.requests(), r.rate(),
+			ms(r.s.quantile(50)), ms(r.s.quantile(95)), ms(r.s.quantile(99)), ms(r.s.quantile(100)), statuses(r.s),
+			ddb, r.keys, na(r.orders), na(r.charges), xa, xl)
+	}
+	p("")
+	for _, r := range rep.results {
+		p("- **%s**: %s.", r.name, r.about)
+	}
+	p("")
+	p("Latency is measured by the client: from sending the request to reading the whole answer. " +
+		"Percentiles come from an HdrHistogram (3 significant digits). DynamoDB requests are counted by an SDK " +
+		"middleware on the API's client, retries included, from the first measured request to the last. " +
+		"Orders are counted with a consistent Scan of the orders table before and after each scenario " +
+		"(the replay scenario's preparation included), charges by the local payment provider; both must equal the " +
+		"distinct keys, or loadgen exits 1.")
+	p("")
+	if len(rep.baseline) > 0 {
+		p("### Baseline: a bare PutItem")
+		p("")
+		p("One PutItem of an idempotency-record-sized item on the API's own DynamoDB client, measured before, "+
+			"between and after the scenarios (each ratio above divides by the mean of the phases either side of its scenario): "+
+			"alone, one at a time; and loaded, %d at once like the clients.", rep.clients)
+		p("")
+		p("| phase | alone p50 | alone p99 | n | at %d p50 | at %d p99 | n |", rep.clients, rep.clients)
+		p("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+		for _, b := range rep.baseline {
+			p("| %s | %s | %s | %d | %s | %s | %d |", b.label, ms(b.alone), ms(b.aloneP99), b.aloneN, ms(b.loaded), ms(b.loadedP99), b.loadedN)
+		}
+		p("")
+		p("The API's latency includes HTTP on loopback, JSON, the claim and the completion; on a machine with few " +
+			"CPUs it also shares them with DynamoDB Local and the clients, so the ratio at the same concurrency is the fairer one.")
+		p("")
+	}
+	if len(rep.warnings) > 0 {
+		p("### Notes from this run")
+		p("")
+		ws := slices.Clone(rep.warnings)
+		slices.Sort(ws)
+		for _, w := range ws {
+			p("- %s", w)
+		}
+		p("")
+	}
+	if rep.cold != nil {
+		writeColdMarkdown(p, rep.cold)
+	}
+}
+
+func writeColdMarkdown(p func(string, ...any), c *coldReport) {
+	p("## Cold start")
+	p("")
+	p("Each bootstrap is built with the Makefile's flags (`CGO_ENABLED=0 -trimpath -ldflags \"-s -w\" -tags lambda.norpc`) "+
+		"for this machine (%s/%s), started as a process whose `AWS_LAMBDA_RUNTIME_API` is a fake Runtime API in loadgen, "+
+		"and handed one event: a checkout with a new Idempotency-Key (claim, order, charge, completion), or a Stripe "+
+		"webhook with a new event id signed with the configured secret. **init** is process start to its first "+
+		"`GET /runtime/invocation/next`; **first answer** is process start to its `POST .../response`, DynamoDB "+
+		"Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.", c.goos, c.goarch)
+	p("")
+	p("| function | runs | init p50 | init max | first answer p50 | first answer max | statuses | peak RSS | %s/%s size | linux/arm64 size (deployed) |", c.goos, c.goarch)
+	p("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+	var problems []string
+	for _, f := range c.fns {
+		if f.buildErr != nil {
+			p("| %s | - | - | - | - | - | does not build | - | - | - |", f.name)
+			problems = append(problems, fmt.Sprintf("%s does not build: %s", f.name, oneLine(f.buildErr.Error())))
+			continue
+		}
+		s := f.summary
+		st := make([]string, 0, len(s.Statuses))
+		for code, n := range s.Statuses {
+			st = append(st, fmt.Sprintf("%d x%d", code, n))
+		}
+		slices.Sort(st)
+		p("| %s | %d | %s | %s | %s | %s | %s | %.1f MiB | %s | %s |", f.name, s.Runs, ms(s.InitMedian), ms(s.InitMax),
+			ms(s.ResponseMedian), ms(s.ResponseMax), strings.Join(st, ", "), float64(s.MaxRSS)/(1<<20), mib(f.hostSize), mib(f.armSize))
+		if f.runErr != nil {
+			msg := fmt.Sprintf("%s failed after %d runs: %s", f.name, len(f.samples), oneLine(f.runErr.Error()))
+			if f.lastLines != "" {
+				msg += " (its last output: `" + oneLine(f.lastLines) + "`)"
+			}
+			problems = append(problems, msg)
+		}
+	}
+	p("")
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	for _, f := range c.fns {
+		if f.buildErr != nil || f.summary.Runs == 0 {
+			continue
+		}
+		p("- %s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", f.name,
+			float64(f.armSize)/1e6, verdict(f.armSize > 0 && f.armSize < targetSize), targetInit, ms(f.summary.InitMedian),
+			ms(f.summary.InitMax), verdict(f.summary.InitMedian < targetInit))
+	}
+	for _, pr := range problems {
+		p("- %s", pr)
+	}
+	p("")
+}
+
+func statuses(s *sample) string {
+	codes := make([]int, 0, len(s.status))
+	for c := range s.status {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	var parts []string
+	for _, c := range codes {
+		parts = append(parts, fmt.Sprintf("%d x%d", c, s.status[c]))
+	}
+	if s.errors > 0 {
+		parts = append(parts, fmt.Sprintf("error x%d", s.errors))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mib is a binary size in MB (10^6 bytes, as the 10 MB target) and MiB.
+func mib(n int64) string {
+	if n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f MB (%.1f MiB)", float64(n)/1e6, float64(n)/(1<<20))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cpuModel is ", <model name>" from /proc/cpuinfo, or "".
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return " (" + strings.TrimSpace(v) + ")"
+		}
+	}
+	return ""
+}
+
+// writeChart draws p50, p95 and p99 per scenario as grouped bars, with the bare PutItem p50
+// (alone) as a dashed line.
+func writeChart(rep *report, path string) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("POST /checkout latency, %d clients", rep.clients)
+	p.Y.Label.Text = "ms"
+	p.Y.Min = 0
+	names := make([]string, len(rep.results))
+	for i, r := range rep.results {
+		names[i] = r.name
+	}
+	w := vg.Points(18)
+	for i, q := range []float64{50, 95, 99} {
+		vals := make(plotter.Values, len(rep.results))
+		for j, r := range rep.results {
+			vals[j] = float64(r.s.quantile(q)) / float64(time.Millisecond)
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return err
+		}
+		bars.LineStyle.Width = 0
+		bars.Color = plotutil.Color(i)
+		bars.Offset = vg.Length(i-1) * w
+		p.Add(bars)
+		p.Legend.Add(fmt.Sprintf("p%.0f", q), bars)
+	}
+	if len(rep.baseline) > 0 {
+		var sum time.Duration
+		for _, b := range rep.baseline {
+			sum += b.alone
+		}
+		base := float64(sum/time.Duration(len(rep.baseline))) / float64(time.Millisecond)
+		line := plotter.NewFunction(func(float64) float64 { return base })
+		line.Color = color.Gray{Y: 80}
+		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(line)
+		p.Legend.Add("bare PutItem p50", line)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.ThumbnailWidth = vg.Points(12)
+	p.Add(plotter.NewGrid())
+	if len(names) > 0 {
+		p.NominalX(names...)
+	}
+	p.X.Padding = vg.Points(24)
+	return p.Save(7*vg.Inch, 4*vg.Inch, path)
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/checkout-idem/checkout/internal/app"
+	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/localapi"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/testenv"
+)
+
+// system is what the scenarios run against. The DynamoDB fields are nil with -target.
+type system struct {
+	url      string // base URL of the API
+	endpoint string // DynamoDB endpoint ("" with -target and no DYNAMODB_ENDPOINT)
+	where    string // one line for the report
+	cfg      config.Config
+	counter  *ddb.Counter
+	ddb      *dynamodb.Client // the API's (counted) client; the baseline uses it too
+	orders   orders.Store
+	payments *payment.Local
+	closers  []func()
+}
+
+func (s *system) inProcess() bool { return s.orders != nil }
+
+func (s *system) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// newSystem starts what the options ask for: DynamoDB Local unless DYNAMODB_ENDPOINT is set,
+// fresh tables, and the local API on a loopback port; or only a client of -target.
+func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
+	s := &system{endpoint: ddb.EndpointFromEnv()}
+	if o.target != "" {
+		s.url = strings.TrimSuffix(o.target, "/")
+		s.where = "external API at " + s.url + " (DynamoDB, orders and charges not observable: n/a)"
+		return s, nil
+	}
+	where := "DynamoDB at " + s.endpoint + " (DYNAMODB_ENDPOINT)"
+	if s.endpoint == "" {
+		fmt.Fprintln(log, "starting DynamoDB Local ...")
+		d, err := testenv.StartDynamoDB("")
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, d.Stop)
+		s.endpoint = d.Endpoint
+		where = "DynamoDB Local (in memory, started by loadgen)"
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	prefix := fmt.Sprintf("loadgen-%d-%d", os.Getpid(), time.Now().Unix())
+	cfg.IdempotencyTable, cfg.OrdersTable = prefix+"-idempotency", prefix+"-orders"
+	cfg.DynamoDBEndpoint = s.endpoint
+	cfg.StripeSecretKey = "" // charges are counted on the local provider
+	cfg.LogLevel = "info"    // the access log is encoded as in production, then discarded
+	s.cfg = cfg
+	s.counter = &ddb.Counter{}
+	deps, err := app.Load(ctx, cfg, io.Discard, app.Options{
+		EnsureTables:    true,
+		DynamoDBOptions: []func(*dynamodb.Options){s.counter.Option()},
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { dropTables(deps.DynamoDB, cfg) })
+	s.payments = payment.NewLocal()
+	deps.Payments, deps.Provider = s.payments, "local"
+	s.ddb, s.orders = deps.DynamoDB, deps.Orders
+	h, err := localapi.Handler(deps, nil)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(log, "loadgen: server:", err)
+		}
+	}()
+	s.closers = append(s.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	s.url = "http://" + ln.Addr().String()
+	s.where = "in-process local API (internal/localapi, payment.Local) on loopback; " + where
+	return s, nil
+}
+
+// dropTables deletes the run's tables, so a shared DynamoDB Local does not fill up.
+func dropTables(c *dynamodb.Client, cfg config.Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, t := range []string{cfg.IdempotencyTable, cfg.OrdersTable} {
+		_, _ = c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t)})
+	}
+}
+
+// httpClient is what every simulated client shares: keep-alive connections, one per client.
+func httpClient(clients int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConns:        clients * 2,
+			MaxIdleConnsPerHost: clients * 2,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+	}
+}
