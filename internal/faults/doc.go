@@ -21,8 +21,9 @@
 //     answer 409 with Retry-After while the first request is held, and the first's 201 bytes
 //     once it is released; the provider is called once.
 //   - Webhook application fails midway (TestWebhookApplyFailsOnce): the order store fails one
-//     Advance; the delivery answers 500 webhook-event-not-applied and its claim is released,
-//     so the provider's redelivery (new timestamp, new signature) applies it, exactly once.
+//     Advance (an injected error, or a DynamoDB Local stopped during the Advance and restarted
+//     before the answer); the delivery answers 500 webhook-event-not-applied and its claim is
+//     released, so the provider's redelivery (new timestamp, new signature) applies it, once.
 //
 // Tests that need DynamoDB Local skip without it, and fail under CI=true (see testenv).
 // No test sleeps to synchronise; every request runs under a context with a timeout.
