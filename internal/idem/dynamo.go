@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -45,7 +46,45 @@ var _ Store = (*DynamoStore)(nil)
 
 // NewDynamoStore returns a store over table.
 func NewDynamoStore(client DynamoDBAPI, table string) *DynamoStore {
-	return &DynamoStore{client: client, table: table}
+	return &DynamoStore{client: conflictRetrying{client}, table: table}
+}
+
+// maxConflictRetries bounds the retries of a write that met a transaction in progress on its
+// item (TransactionConflictException, or a TransactionConflict cancellation reason).
+const maxConflictRetries = 10
+
+// conflictRetrying retries single-item requests that DynamoDB refused because a transaction was
+// writing the same item (a checkout's claim or completion): the SDK does not retry those, and
+// they are routine when duplicates of one key arrive together.
+type conflictRetrying struct{ DynamoDBAPI }
+
+func retryConflicts[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := call()
+		var tce *types.TransactionConflictException
+		if !errors.As(err, &tce) || attempt >= maxConflictRetries {
+			return out, err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return out, err
+		}
+	}
+}
+
+func (c conflictRetrying) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return retryConflicts(ctx, func() (*dynamodb.PutItemOutput, error) { return c.DynamoDBAPI.PutItem(ctx, in, o...) })
+}
+
+func (c conflictRetrying) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return retryConflicts(ctx, func() (*dynamodb.GetItemOutput, error) { return c.DynamoDBAPI.GetItem(ctx, in, o...) })
+}
+
+func (c conflictRetrying) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return retryConflicts(ctx, func() (*dynamodb.UpdateItemOutput, error) { return c.DynamoDBAPI.UpdateItem(ctx, in, o...) })
+}
+
+func (c conflictRetrying) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return retryConflicts(ctx, func() (*dynamodb.DeleteItemOutput, error) { return c.DynamoDBAPI.DeleteItem(ctx, in, o...) })
 }
 
 const (
@@ -94,7 +133,12 @@ func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, guar
 		} else {
 			held, err = s.transactClaim(ctx, put, guards)
 		}
-		if errors.Is(err, errRetry) && attempt < 8 {
+		if errors.Is(err, errRetry) && attempt < maxConflictRetries {
+			// Another transaction was writing the record, most likely a concurrent claim of
+			// the same key: if it committed, it holds the key and this claim has lost.
+			if r, gerr := s.Get(ctx, rec.Key, now); gerr == nil && r != nil {
+				return r, nil
+			}
 			if err := pause(ctx, attempt); err != nil {
 				return nil, err
 			}
@@ -261,7 +305,7 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 				retry = true
 			}
 		}
-		if !retry || attempt >= 8 {
+		if !retry || attempt >= maxConflictRetries {
 			return fmt.Errorf("idem: complete: %w", err)
 		}
 		if err := pause(ctx, attempt); err != nil {
@@ -289,9 +333,11 @@ func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
 	return nil
 }
 
-// pause backs off between transaction-conflict retries.
+// pause backs off between transaction-conflict retries: 5 ms doubling to 320 ms, jittered
+// (±50 %) so that colliding requests do not collide again.
 func pause(ctx context.Context, attempt int) error {
-	t := time.NewTimer(time.Duration(5<<attempt) * time.Millisecond)
+	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
+	t := time.NewTimer(d/2 + rand.N(d))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
