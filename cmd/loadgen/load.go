@@ -209,6 +209,3 @@ var scenarios = map[string]scenario{
 		},
 	},
 }
-
-// scenarioOrder is the order scenarios run and appear in the report.
-var scenarioOrder = []string{"unique", "replay", "storm"}

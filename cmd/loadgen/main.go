@@ -77,6 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.scenarios = append(o.scenarios, s)
 	}
+	if len(o.scenarios) == 0 {
+		return o, fmt.Errorf("-scenarios names none")
+	}
 	return o, nil
 }
 
