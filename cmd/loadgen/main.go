@@ -51,7 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 12*time.Second, "length of the unique and replay scenarios")
 	fs.IntVar(&o.requests, "requests", 0, "requests per scenario instead of -duration (storm: -requests/-clients keys)")
-	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load first (DynamoDB Local's JIT compiler needs a few thousand requests)")
+	fs.DurationVar(&o.warmup, "warmup", 8*time.Second, "unmeasured load first (DynamoDB Local's JIT compiler needs a few thousand requests)")
 	fs.DurationVar(&o.baseline, "baseline", 1500*time.Millisecond, "length of each bare PutItem baseline phase (before, between and after the scenarios)")
 	fs.IntVar(&o.replayKeys, "replay-keys", 100, "keys completed before the replay scenario and then repeated")
 	fs.IntVar(&o.stormKeys, "storm-keys", 40, "keys of the storm scenario, each sent by every client at once")

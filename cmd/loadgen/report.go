@@ -245,10 +245,12 @@ func writeChart(rep *report, path string) error {
 		names[i] = r.name
 	}
 	w := vg.Points(18)
+	top := 0.0
 	for i, q := range []float64{50, 95, 99} {
 		vals := make(plotter.Values, len(rep.results))
 		for j, r := range rep.results {
 			vals[j] = float64(r.s.quantile(q)) / float64(time.Millisecond)
+			top = max(top, vals[j])
 		}
 		bars, err := plotter.NewBarChart(vals, w)
 		if err != nil {
@@ -272,14 +274,14 @@ func writeChart(rep *report, path string) error {
 		p.Add(line)
 		p.Legend.Add("bare PutItem p50", line)
 	}
+	p.Y.Max = top * 1.4 // room for the legend above the bars
 	p.Legend.Top = true
-	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(2)
 	p.Legend.ThumbnailWidth = vg.Points(12)
 	p.Add(plotter.NewGrid())
 	if len(names) > 0 {
 		p.NominalX(names...)
+		p.X.Min, p.X.Max = -0.7, float64(len(names)-1)+0.7
 	}
-	p.X.Padding = vg.Points(24)
 	return p.Save(7*vg.Inch, 4*vg.Inch, path)
 }
