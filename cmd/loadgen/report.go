@@ -119,7 +119,9 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 		}
 		p("")
 		p("The API's latency includes HTTP on loopback, JSON, the claim and the completion; on a machine with few " +
-			"CPUs it also shares them with DynamoDB Local and the clients, so the ratio at the same concurrency is the fairer one.")
+			"CPUs it also shares them with DynamoDB Local and the clients, so under load the ratio at the same concurrency " +
+			"is the fairer one. One request at a time, without HTTP, the ratio is what `BenchmarkDynamoDB` " +
+			"(internal/idem, the first half of `make bench`) prints as x-putitem.")
 		p("")
 	}
 	if len(rep.warnings) > 0 {
