@@ -27,7 +27,7 @@ func TestTinyRun(t *testing.T) {
 	t.Setenv("DYNAMODB_ENDPOINT", testenv.DynamoEndpoint(t))
 	out := t.TempDir()
 	o, err := parseFlags([]string{"-clients", "2", "-requests", "8", "-warmup", "0", "-baseline", "50ms",
-		"-replay-keys", "3", "-out", out}, io.Discard)
+		"-sequential", "100ms", "-replay-keys", "3", "-out", out}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,20 @@ func TestTinyRun(t *testing.T) {
 	if r := rep.results[1]; r.ddb != r.s.requests() {
 		t.Errorf("a replay costs one DynamoDB request: %d for %d requests", r.ddb, r.s.requests())
 	}
+	if len(rep.sequential) != 2 {
+		t.Fatalf("%d one-at-a-time paths", len(rep.sequential))
+	}
+	for _, s := range rep.sequential {
+		if s.api.requests() == 0 || s.put.requests() != s.api.requests() || s.orders != s.keys || s.charges != s.keys {
+			t.Errorf("one at a time, %s: %d requests, %d PutItems, keys %d, orders %d, charges %d",
+				s.name, s.api.requests(), s.put.requests(), s.keys, s.orders, s.charges)
+		}
+	}
 	md, err := os.ReadFile(filepath.Join(out, "REPORT.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"| unique | 8 |", "| storm | 8 |", "### Baseline", runtime.GOOS + "/" + runtime.GOARCH} {
+	for _, s := range []string{"| unique | 8 |", "| storm | 8 |", "### Baseline", "### One request at a time", runtime.GOOS + "/" + runtime.GOARCH} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("REPORT.md lacks %q:\n%s", s, md)
 		}

@@ -34,6 +34,7 @@ type options struct {
 	requests   int
 	warmup     time.Duration
 	baseline   time.Duration
+	sequential time.Duration
 	replayKeys int
 	stormKeys  int
 	scenarios  []string
@@ -53,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.requests, "requests", 0, "requests per scenario instead of -duration (storm: -requests/-clients keys)")
 	fs.DurationVar(&o.warmup, "warmup", 8*time.Second, "unmeasured load first (DynamoDB Local's JIT compiler needs a few thousand requests)")
 	fs.DurationVar(&o.baseline, "baseline", 1500*time.Millisecond, "length of each bare PutItem baseline phase (before, between and after the scenarios)")
+	fs.DurationVar(&o.sequential, "sequential", 2*time.Second, "length of the one-request-at-a-time measurement of each path (0: skip)")
 	fs.IntVar(&o.replayKeys, "replay-keys", 100, "keys completed before the replay scenario and then repeated")
 	fs.IntVar(&o.stormKeys, "storm-keys", 40, "keys of the storm scenario, each sent by every client at once")
 	scen := fs.String("scenarios", "unique,replay,storm", "scenarios to run, comma-separated")

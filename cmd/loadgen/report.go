@@ -124,6 +124,24 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 			"(internal/idem, the first half of `make bench`) prints as x-putitem.")
 		p("")
 	}
+	if len(rep.sequential) > 0 {
+		p("### One request at a time")
+		p("")
+		p("One client, each request preceded by a bare PutItem on the API's DynamoDB client (interleaved, so the " +
+			"drift of a shared machine affects both alike): the latency of the API itself, without the queueing above.")
+		p("")
+		p("| path | requests | p50 | p99 | PutItem p50 | p50 / PutItem p50 | DynamoDB req / API req | distinct keys | orders | charges |")
+		p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		for _, s := range rep.sequential {
+			p("| %s | %d | %s | %s | %s | %.2f x | %.2f | %d | %d | %d |", s.name, s.api.requests(), ms(s.api.quantile(50)),
+				ms(s.api.quantile(99)), ms(s.put.quantile(50)), s.ratio(), float64(s.ddb)/float64(s.api.requests()), s.keys, s.orders, s.charges)
+		}
+		p("")
+		p("The first-time path makes two DynamoDB requests (the claim, with the check that no order exists for the key; " +
+			"then the order and the completion in one transaction) and calls the payment provider (in process here); " +
+			"a replay is the one losing claim, which returns the stored response.")
+		p("")
+	}
 	if len(rep.warnings) > 0 {
 		p("### Notes from this run")
 		p("")

@@ -40,6 +40,7 @@ type report struct {
 	loadAfter      string
 	results        []result
 	baseline       []baselinePhase
+	sequential     []sequential
 	cold           *coldReport
 	// Failures are broken promises (orders or charges other than distinct keys): exit 1.
 	Failures []string
@@ -162,6 +163,23 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		}
 		rep.results = append(rep.results, r)
 		fmt.Fprintln(stdout, summaryLine(r))
+	}
+
+	if base != nil && o.sequential > 0 {
+		fmt.Fprintf(stdout, "one request at a time, each after a bare PutItem, %s per path ...\n", o.sequential)
+		seq, err := measureSequential(ctx, sys, l, base, o.sequential, runID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range seq {
+			if s.orders != s.keys || s.charges != s.keys {
+				rep.Failures = append(rep.Failures, fmt.Sprintf("one at a time, %s: %d distinct keys made %d orders and %d charges",
+					s.name, s.keys, s.orders, s.charges))
+			}
+			fmt.Fprintf(stdout, "  %-7s p50 %s, PutItem p50 %s: %.2f x, ddb/req %.2f\n", s.name, ms(s.api.quantile(50)),
+				ms(s.put.quantile(50)), s.ratio(), float64(s.ddb)/float64(s.api.requests()))
+		}
+		rep.sequential = seq
 	}
 
 	if cold != nil {

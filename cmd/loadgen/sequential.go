@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// sequential is one request at a time, each paired with a bare PutItem on the API's client
+// (as BenchmarkDynamoDB does, but over HTTP): the latency of the API itself, without the
+// queueing of a loaded machine, against the DynamoDB round trip it cannot avoid.
+type sequential struct {
+	name     string
+	api, put *sample
+	ddb      int64 // DynamoDB requests of the API (the PutItems subtracted)
+	keys     int64
+	orders   int64
+	charges  int64
+}
+
+// ratio is p50 of the API over p50 of the PutItems measured between its requests.
+func (s sequential) ratio() float64 {
+	return float64(s.api.quantile(50)) / float64(s.put.quantile(50))
+}
+
+// measureSequential runs the first-time path and the replay path for length each.
+func measureSequential(ctx context.Context, sys *system, l *loader, base *baseline, length time.Duration, runID string) ([]sequential, error) {
+	replayKey := runID + "-sequential-replay"
+	paths := []struct {
+		name string
+		key  func(i int) string
+		keys func(n int64) int64
+	}{
+		{"unique", func(i int) string { return fmt.Sprintf("%s-sequential-%d", runID, i) }, func(n int64) int64 { return n }},
+		{"replay", func(int) string { return replayKey }, func(int64) int64 { return 1 }},
+	}
+	var out []sequential
+	for _, p := range paths {
+		orders0, err := sys.orders.Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		charges0 := sys.payments.Created()
+		if p.name == "replay" {
+			warm := newSample()
+			l.post(ctx, replayKey, warm) // completes the key; not measured
+			if warm.status[http.StatusCreated] != 1 {
+				return nil, fmt.Errorf("sequential replay: the first request answered %s", statuses(warm))
+			}
+		}
+		s := sequential{name: p.name, api: newSample(), put: newSample()}
+		ddb0 := sys.counter.Load()
+		for i, end := 0, time.Now().Add(length); time.Now().Before(end) && ctx.Err() == nil; i++ {
+			t := time.Now()
+			if err := base.putItem(ctx); err != nil {
+				return nil, fmt.Errorf("sequential: PutItem: %w", err)
+			}
+			_ = s.put.hist.RecordValue(max(time.Since(t).Microseconds(), 1))
+			l.post(ctx, p.key(i), s.api)
+		}
+		s.ddb = sys.counter.Load() - ddb0 - s.put.requests()
+		n, err := sys.orders.Count(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.keys = p.keys(s.api.requests())
+		s.orders, s.charges = int64(n-orders0), int64(sys.payments.Created()-charges0)
+		out = append(out, s)
+	}
+	return out, nil
+}
