@@ -28,7 +28,9 @@ type coldFunction struct {
 	name      string // logical id in template.yaml
 	pkg       string
 	eventFile string
-	event     func(raw []byte, run int, runID string) ([]byte, error)
+	// event makes run's event from the file; orderIDs are the orders the checkout cold
+	// starts created so far.
+	event func(raw []byte, run int, runID string, orderIDs []string) ([]byte, error)
 
 	bin       string
 	hostSize  int64
@@ -38,6 +40,7 @@ type coldFunction struct {
 	runErr    error
 	summary   coldstart.Summary
 	lastLines string // the function's output when it failed
+	answer    string // the body of its last answer
 }
 
 // coldRun holds the built bootstraps.
@@ -93,6 +96,7 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 		config.EnvStripeWebhookSecret + "=" + coldWebhookSecret,
 	}
 	runID := randomID()
+	var orderIDs []string
 	for _, f := range c.fns {
 		if f.buildErr != nil {
 			fmt.Fprintf(log, "  %s: not built: %v\n", f.name, f.buildErr)
@@ -106,7 +110,7 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 		fenv := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME=checkout-"+f.name,
 			"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/checkout-"+f.name, "AWS_LAMBDA_LOG_STREAM_NAME=loadgen")
 		for i := range runs {
-			event, err := f.event(raw, i, runID)
+			event, err := f.event(raw, i, runID, orderIDs)
 			if err != nil {
 				f.runErr = err
 				break
@@ -121,6 +125,10 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 				break
 			}
 			f.samples = append(f.samples, s)
+			f.answer = string(bytes.TrimSpace(answeredBody(s.Body)))
+			if id := answeredOrderID(s.Body); id != "" {
+				orderIDs = append(orderIDs, id)
+			}
 		}
 		f.summary = coldstart.Summarize(f.samples)
 		if f.runErr != nil {
@@ -135,7 +143,7 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 
 // checkoutEvent is events/checkout.json with a new Idempotency-Key per run: each cold start
 // takes the first-time path (claim, order, charge), not a replay.
-func checkoutEvent(raw []byte, run int, runID string) ([]byte, error) {
+func checkoutEvent(raw []byte, run int, runID string, _ []string) ([]byte, error) {
 	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("events/checkout.json: %w", err)
@@ -148,9 +156,10 @@ func checkoutEvent(raw []byte, run int, runID string) ([]byte, error) {
 	return json.Marshal(ev)
 }
 
-// webhookEvent is events/webhook-stripe.json with a new event id per run, signed with
-// coldWebhookSecret now, so the function verifies and applies it.
-func webhookEvent(raw []byte, run int, runID string) ([]byte, error) {
+// webhookEvent is events/webhook-stripe.json with a new event id per run, about an order a
+// checkout cold start created (when there is one), signed with coldWebhookSecret now: the
+// function verifies it and applies it to a real order.
+func webhookEvent(raw []byte, run int, runID string, orderIDs []string) ([]byte, error) {
 	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("events/webhook-stripe.json: %w", err)
@@ -165,6 +174,15 @@ func webhookEvent(raw []byte, run int, runID string) ([]byte, error) {
 		return nil, fmt.Errorf("events/webhook-stripe.json: body: %w", err)
 	}
 	payload["id"] = fmt.Sprintf("evt_coldstart_%s_%d", runID, run)
+	if len(orderIDs) > 0 {
+		data, _ := payload["data"].(map[string]any)
+		obj, _ := data["object"].(map[string]any)
+		meta, _ := obj["metadata"].(map[string]any)
+		if meta == nil {
+			return nil, fmt.Errorf("events/webhook-stripe.json: no data.object.metadata")
+		}
+		meta["order_id"] = orderIDs[run%len(orderIDs)]
+	}
 	if body, err = json.Marshal(payload); err != nil {
 		return nil, err
 	}
@@ -176,6 +194,34 @@ func webhookEvent(raw []byte, run int, runID string) ([]byte, error) {
 	h["content-length"] = strconv.Itoa(len(body))
 	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(body), true
 	return json.Marshal(ev)
+}
+
+// answeredBody is the body of an API Gateway payload 2.0 response, or nil.
+func answeredBody(resp []byte) []byte {
+	var r struct {
+		Body            string `json:"body"`
+		IsBase64Encoded bool   `json:"isBase64Encoded"`
+	}
+	if json.Unmarshal(resp, &r) != nil {
+		return nil
+	}
+	if !r.IsBase64Encoded {
+		return []byte(r.Body)
+	}
+	body, err := base64.StdEncoding.DecodeString(r.Body)
+	if err != nil {
+		return nil
+	}
+	return body
+}
+
+// answeredOrderID is the order_id in an API Gateway payload 2.0 response, or "".
+func answeredOrderID(resp []byte) string {
+	var o struct {
+		OrderID string `json:"order_id"`
+	}
+	_ = json.Unmarshal(answeredBody(resp), &o)
+	return o.OrderID
 }
 
 // moduleRoot is the folder of go.mod above the working directory.

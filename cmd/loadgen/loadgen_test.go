@@ -129,8 +129,8 @@ func TestColdstartEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := checkoutEvent(raw, 1, "x")
-	b, _ := checkoutEvent(raw, 2, "x")
+	a, _ := checkoutEvent(raw, 1, "x", nil)
+	b, _ := checkoutEvent(raw, 2, "x", nil)
 	if bytes.Equal(a, b) || !bytes.Contains(a, []byte(`"idempotency-key":"coldstart-x-1"`)) {
 		t.Fatalf("checkout events:\n%s\n%s", a, b)
 	}
@@ -139,7 +139,7 @@ func TestColdstartEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := webhookEvent(raw, 3, "x")
+	ev, err := webhookEvent(raw, 3, "x", []string{"ord_a", "ord_b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestColdstartEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the signed event does not verify: %v", err)
 	}
-	if !bytes.Contains(body, []byte(`"id":"evt_coldstart_x_3"`)) {
+	if !bytes.Contains(body, []byte(`"id":"evt_coldstart_x_3"`)) || !bytes.Contains(body, []byte(`"order_id":"ord_b"`)) {
 		t.Fatalf("event id not replaced: %s (%+v)", body, d)
 	}
 }
@@ -176,4 +176,17 @@ func listen(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+func TestAnsweredOrderID(t *testing.T) {
+	for _, tc := range []struct{ resp, want string }{
+		{`{"statusCode":201,"body":"{\"order_id\":\"ord_1\"}"}`, "ord_1"},
+		{`{"statusCode":201,"body":"eyJvcmRlcl9pZCI6Im9yZF8yIn0=","isBase64Encoded":true}`, "ord_2"},
+		{`{"statusCode":400,"body":"{\"title\":\"bad\"}"}`, ""},
+		{`not json`, ""},
+	} {
+		if got := answeredOrderID([]byte(tc.resp)); got != tc.want {
+			t.Errorf("answeredOrderID(%s) = %q, want %q", tc.resp, got, tc.want)
+		}
+	}
 }

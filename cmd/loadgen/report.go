@@ -163,7 +163,8 @@ func writeColdMarkdown(p func(string, ...any), c *coldReport) {
 	p("Each bootstrap is built with the Makefile's flags (`CGO_ENABLED=0 -trimpath -ldflags \"-s -w\" -tags lambda.norpc`) "+
 		"for this machine (%s/%s), started as a process whose `AWS_LAMBDA_RUNTIME_API` is a fake Runtime API in loadgen, "+
 		"and handed one event: a checkout with a new Idempotency-Key (claim, order, charge, completion), or a Stripe "+
-		"webhook with a new event id signed with the configured secret. **init** is process start to its first "+
+		"webhook (payment_intent.succeeded) with a new event id, about an order the checkout cold starts created, "+
+		"signed with the configured secret. **init** is process start to its first "+
 		"`GET /runtime/invocation/next`; **first answer** is process start to its `POST .../response`, DynamoDB "+
 		"Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.", c.goos, c.goarch)
 	p("")
@@ -206,6 +207,15 @@ func writeColdMarkdown(p func(string, ...any), c *coldReport) {
 		p("- %s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", f.name,
 			float64(f.armSize)/1e6, verdict(f.armSize > 0 && f.armSize < targetSize), targetInit, ms(f.summary.InitMedian),
 			ms(f.summary.InitMax), verdict(f.summary.InitMedian < targetInit))
+	}
+	for _, f := range c.fns {
+		if f.answer != "" {
+			a := oneLine(f.answer)
+			if len(a) > 200 {
+				a = a[:200] + "..."
+			}
+			p("- %s's last answer: `%s`", f.name, a)
+		}
 	}
 	for _, pr := range problems {
 		p("- %s", pr)

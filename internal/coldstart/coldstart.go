@@ -56,6 +56,8 @@ type Sample struct {
 	Error string
 	// MaxRSS is the process's peak resident memory after the answer, in bytes (0 if unknown).
 	MaxRSS int64
+	// Body is what the function answered (for an HTTP API, the payload 2.0 response).
+	Body []byte
 }
 
 // Run starts bin with env (and AWS_LAMBDA_RUNTIME_API pointing at a fresh RuntimeAPI), invokes
@@ -98,7 +100,7 @@ func Run(ctx context.Context, bin string, env []string, event []byte, log *bytes
 		}
 		return Sample{}, err
 	}
-	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: peakRSS(cmd.Process.Pid)}
+	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: peakRSS(cmd.Process.Pid), Body: resp.Body}
 	if nexts := api.Nexts(); len(nexts) > 0 {
 		s.Init = nexts[0].Sub(start)
 	}
