@@ -85,6 +85,30 @@ func (l *loader) post(ctx context.Context, key string, s *sample) {
 	s.status[resp.StatusCode]++
 }
 
+// get sends a GET of path and records its latency and status (not counted as progress).
+func (l *loader) get(ctx context.Context, path string, s *sample) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.url+path, nil)
+	if err != nil {
+		panic(err)
+	}
+	start := time.Now()
+	resp, err := l.client.Do(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		return
+	}
+	_ = s.hist.RecordValue(max(elapsed.Microseconds(), 1))
+	if err != nil {
+		s.errors++
+		return
+	}
+	s.status[resp.StatusCode]++
+}
+
 // limit says when a scenario stops: after n requests in all, or at a deadline.
 type limit struct {
 	n        int64

@@ -13,7 +13,8 @@ import (
 type sequential struct {
 	name     string
 	api, put *sample
-	ddb      int64 // DynamoDB requests of the API (the PutItems subtracted)
+	http     *sample // GET of an unknown path on the same server: HTTP and routing alone
+	ddb      int64   // DynamoDB requests of the API (the PutItems subtracted)
 	keys     int64
 	orders   int64
 	charges  int64
@@ -49,7 +50,7 @@ func measureSequential(ctx context.Context, sys *system, l *loader, base *baseli
 				return nil, fmt.Errorf("sequential replay: the first request answered %s", statuses(warm))
 			}
 		}
-		s := sequential{name: p.name, api: newSample(), put: newSample()}
+		s := sequential{name: p.name, api: newSample(), put: newSample(), http: newSample()}
 		ddb0 := sys.counter.Load()
 		for i, end := 0, time.Now().Add(length); time.Now().Before(end) && ctx.Err() == nil; i++ {
 			t := time.Now()
@@ -58,6 +59,7 @@ func measureSequential(ctx context.Context, sys *system, l *loader, base *baseli
 			}
 			_ = s.put.hist.RecordValue(max(time.Since(t).Microseconds(), 1))
 			l.post(ctx, p.key(i), s.api)
+			l.get(ctx, "/loadgen-http-baseline", s.http)
 		}
 		s.ddb = sys.counter.Load() - ddb0 - s.put.requests()
 		n, err := sys.orders.Count(ctx)
