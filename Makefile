@@ -46,8 +46,8 @@ build-CheckoutFunction: ## sam build target: checkout bootstrap into $(ARTIFACTS
 build-WebhookFunction: ## sam build target: webhook bootstrap into $(ARTIFACTS_DIR)
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
 
-bench: tools ## idem benchmarks, then load, storm and cold starts (cmd/loadgen) into bench/REPORT.md and bench/latency.svg
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/
+bench: tools ## idem benchmarks (bench/idem.txt), then load, storm and cold starts (cmd/loadgen) into bench/REPORT.md and bench/latency.svg
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/ | tee bench/idem.txt
 	$(GO) run ./cmd/loadgen -out bench -coldstart
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s); their seeds run in `make test`
