@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/checkout-idem/checkout/internal/testenv"
@@ -15,21 +13,9 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // serve starts the local server as `make run` does and returns its URL and a stop function
 // that waits for the graceful shutdown.
-func serve(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+func serve(t *testing.T, env map[string]string) (string, *testenv.LogBuffer, func() error) {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -39,7 +25,7 @@ func serve(t *testing.T, env map[string]string) (string, *syncBuffer, func() err
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	go func() { errc <- run(ctx, logs, ready) }()
 	select {
 	case addr := <-ready:

@@ -15,6 +15,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
 func TestCheckout(t *testing.T) {
@@ -77,7 +78,7 @@ func TestCheckout(t *testing.T) {
 		e := newEnv(t)
 		e.post("k1", validBody)
 		w := e.post("k1", strings.Replace(validBody, "1099", "2099", 1))
-		assertProblem(t, w, http.StatusUnprocessableEntity, problem.KeyMismatch)
+		testenv.AssertProblem(t, w, http.StatusUnprocessableEntity, problem.KeyMismatch)
 		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
 			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
 		}
@@ -129,7 +130,7 @@ func TestOrdersAndRouting(t *testing.T) {
 		{"GET /orders/ without an id answers 404", http.MethodGet, "/orders/"},
 	} {
 		t.Run(tc.name+" as a problem", func(t *testing.T) {
-			assertProblem(t, e.do(tc.method, tc.path, "", ""), http.StatusNotFound, problem.NotFound)
+			testenv.AssertProblem(t, e.do(tc.method, tc.path, "", ""), http.StatusNotFound, problem.NotFound)
 		})
 	}
 	for _, tc := range []struct{ name, method, path, allow string }{
@@ -140,7 +141,7 @@ func TestOrdersAndRouting(t *testing.T) {
 	} {
 		t.Run(tc.name+" answers 405 with Allow "+tc.allow, func(t *testing.T) {
 			w := e.do(tc.method, tc.path, "k1", "")
-			assertProblem(t, w, http.StatusMethodNotAllowed, problem.MethodNotAllowed)
+			testenv.AssertProblem(t, w, http.StatusMethodNotAllowed, problem.MethodNotAllowed)
 			if got := w.Header().Get("Allow"); got != tc.allow {
 				t.Fatalf("Allow %q, want %q", got, tc.allow)
 			}
@@ -152,7 +153,7 @@ func TestDecline(t *testing.T) {
 	e := newEnv(t)
 	body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclinedInsufficientFunds"}`
 	first := e.post("k1", body)
-	p := assertProblem(t, first, http.StatusPaymentRequired, problem.PaymentDeclined)
+	p := testenv.AssertProblem(t, first, http.StatusPaymentRequired, problem.PaymentDeclined)
 	id := checkout.OrderID(scoped("k1"))
 	if !strings.Contains(p.Detail, "insufficient_funds") || !strings.Contains(p.Detail, id) {
 		t.Fatalf("detail %q", p.Detail)
@@ -180,7 +181,7 @@ func TestProviderUnavailable(t *testing.T) {
 		return payment.Fault{Unavailable: attempt == 1}
 	})
 	w := e.post("k1", validBody)
-	assertProblem(t, w, http.StatusBadGateway, problem.ProviderError)
+	testenv.AssertProblem(t, w, http.StatusBadGateway, problem.ProviderError)
 	if w.Header().Get("Retry-After") != "1" {
 		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
 	}
@@ -206,7 +207,7 @@ func TestLostProviderAnswer(t *testing.T) {
 		mu.Unlock()
 		return payment.Fault{LoseResponse: attempt == 1} // charged, then the answer is lost
 	})
-	assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+	testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
 	if e.local.Created() != 1 || e.countOrders(t) != 0 {
 		t.Fatalf("after the lost answer: intents %d, orders %d", e.local.Created(), e.countOrders(t))
 	}
@@ -273,16 +274,16 @@ func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
 		}
 	})
 	t.Run("another request under the key answers 422", func(t *testing.T) {
-		assertProblem(t, e.post("k1", strings.Replace(validBody, "cart_1", "cart_2", 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		testenv.AssertProblem(t, e.post("k1", strings.Replace(validBody, "cart_1", "cart_2", 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
 		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
 			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
 		}
 	})
 	t.Run("a declined order still answers 402", func(t *testing.T) {
 		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
-		assertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
+		testenv.AssertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
 		e.clock.Add(2 * time.Hour)
-		assertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
+		testenv.AssertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
 		if e.local.Calls() != 2 {
 			t.Fatalf("calls %d", e.local.Calls())
 		}
@@ -293,7 +294,7 @@ func TestProviderRejections(t *testing.T) {
 	t.Run("an unknown payment method answers 400 naming payment_method", func(t *testing.T) {
 		e := newEnv(t)
 		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_nosuchmethod"}`
-		p := assertProblem(t, e.post("k1", body), http.StatusBadRequest, problem.InvalidRequest)
+		p := testenv.AssertProblem(t, e.post("k1", body), http.StatusBadRequest, problem.InvalidRequest)
 		if p.Field != "payment_method" || e.countOrders(t) != 0 {
 			t.Fatalf("problem %+v, orders %d", p, e.countOrders(t))
 		}
@@ -303,9 +304,9 @@ func TestProviderRejections(t *testing.T) {
 		e.local.SetFault(func(_ payment.Request, attempt int) payment.Fault {
 			return payment.Fault{LoseResponse: attempt == 1}
 		})
-		assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+		testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
 		other := strings.Replace(validBody, "1099", "1199", 1)
-		assertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		testenv.AssertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
 		if e.local.Created() != 1 || e.countOrders(t) != 0 {
 			t.Fatalf("intents %d, orders %d", e.local.Created(), e.countOrders(t))
 		}
@@ -316,7 +317,7 @@ func TestProviderRejections(t *testing.T) {
 				return payment.Intent{}, &payment.RejectedError{StatusCode: 401, Type: "invalid_request_error", Message: "Invalid API Key provided: sk_test_****1234"}
 			})
 		})
-		assertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+		testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
 		if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
 			t.Fatalf("%d records", n)
 		}

@@ -1,15 +1,12 @@
 package checkout_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,38 +14,14 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
-	"github.com/checkout-idem/checkout/internal/problem"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable clock safe for concurrent use.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
-// logBuffer collects log lines, so tests can check what is (not) logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// t0 starts the fake clock at the real time: DynamoDB Local, like DynamoDB, deletes items whose
+// TTL attribute lies in the real past, whatever the clock of the test says.
+var t0 = time.Now().UTC().Truncate(time.Second)
 
 // env is a checkout handler over memory stores (unless replaced) and a Local provider.
 type env struct {
@@ -57,8 +30,8 @@ type env struct {
 	orders orders.Store
 	pay    payment.Provider
 	local  *payment.Local
-	clock  *clock
-	logs   *logBuffer
+	clock  *testenv.Clock
+	logs   *testenv.LogBuffer
 }
 
 type option func(*checkout.Options)
@@ -66,7 +39,7 @@ type option func(*checkout.Options)
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	e := &env{keys: idem.NewMemoryStore(), orders: orders.NewMemoryStore(), local: payment.NewLocal(),
-		clock: newClock(t0), logs: &logBuffer{}}
+		clock: testenv.NewClock(t0), logs: &testenv.LogBuffer{}}
 	o := checkout.Options{Orders: e.orders, Payments: e.local, Idem: e.keys, TTL: time.Hour,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Now: e.clock.Now}
 	for _, f := range opts {
@@ -119,16 +92,4 @@ func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
 		t.Fatalf("body %q: %v", w.Body, err)
 	}
 	return res
-}
-
-func assertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ string) problem.Problem {
-	t.Helper()
-	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
-		t.Fatalf("got %d %s %s, want %d problem %s", w.Code, w.Header().Get("Content-Type"), w.Body, status, typ)
-	}
-	var p problem.Problem
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
-		t.Fatalf("problem = %s, want type %s", w.Body, typ)
-	}
-	return p
 }

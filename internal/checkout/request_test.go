@@ -8,6 +8,7 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
 func TestInvalidRequestsAreRejectedBeforeTheKeyIsClaimed(t *testing.T) {
@@ -59,7 +60,7 @@ func TestInvalidRequestsAreRejectedBeforeTheKeyIsClaimed(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name+" answers 400 naming "+fmt.Sprintf("%q", tc.field), func(t *testing.T) {
 			key := fmt.Sprintf("invalid-%d", i)
-			p := assertProblem(t, e.post(key, tc.body), http.StatusBadRequest, problem.InvalidRequest)
+			p := testenv.AssertProblem(t, e.post(key, tc.body), http.StatusBadRequest, problem.InvalidRequest)
 			if p.Field != tc.field || !strings.Contains(p.Detail, tc.detail) {
 				t.Fatalf("field %q detail %q, want field %q and a detail containing %q", p.Field, p.Detail, tc.field, tc.detail)
 			}
@@ -90,17 +91,17 @@ func TestInvalidRequestsAreRejectedBeforeTheKeyIsClaimed(t *testing.T) {
 func TestTheKeyIsCheckedBeforeTheBody(t *testing.T) {
 	e := newEnv(t)
 	t.Run("a missing key answers 400 key-missing even with a bad body", func(t *testing.T) {
-		p := assertProblem(t, e.post("", `{"nope`), http.StatusBadRequest, problem.KeyMissing)
+		p := testenv.AssertProblem(t, e.post("", `{"nope`), http.StatusBadRequest, problem.KeyMissing)
 		if p.Field != idem.KeyHeader {
 			t.Fatalf("field %q", p.Field)
 		}
 	})
 	t.Run("an invalid key answers 400 key-invalid", func(t *testing.T) {
-		assertProblem(t, e.post(strings.Repeat("k", 256), validBody), http.StatusBadRequest, problem.KeyInvalid)
+		testenv.AssertProblem(t, e.post(strings.Repeat("k", 256), validBody), http.StatusBadRequest, problem.KeyInvalid)
 	})
 	t.Run("a body over 16 KiB answers 413 and stores nothing", func(t *testing.T) {
 		body := `{"cart_id":"` + strings.Repeat("c", 16<<10) + `","amount":1,"currency":"usd"}`
-		assertProblem(t, e.post("big", body), http.StatusRequestEntityTooLarge, problem.BodyTooLarge)
+		testenv.AssertProblem(t, e.post("big", body), http.StatusRequestEntityTooLarge, problem.BodyTooLarge)
 		if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
 			t.Fatalf("%d records", n)
 		}

@@ -56,7 +56,7 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				}
 				local := payment.NewLocal()
 				provider := &watched{Local: local, held: make(chan struct{})}
-				clk := newClock(time.Now()) // the lease is a wall-clock deadline: start the clock there
+				clk := testenv.NewClock(time.Now()) // the lease is a wall-clock deadline: start the clock there
 				h := newCheckout(s, local, func(o *checkout.Options) { o.Payments, o.Now = provider, clk.Now })
 
 				release := make(chan struct{}) // closed only by the "released" ending

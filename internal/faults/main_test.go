@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
-	"github.com/checkout-idem/checkout/internal/problem"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
@@ -28,13 +26,6 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // testTimeout bounds every test; DynamoDB Local's JVM takes a few seconds to start.
 const testTimeout = 2 * time.Minute
-
-// clock is a settable clock safe for concurrent use.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // quiet discards the logs of the handlers under test.
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -124,17 +115,6 @@ func post(ctx context.Context, h http.Handler, key, body string) *httptest.Respo
 }
 
 // assertProblem checks that w is a problem of type typ with status, and returns it.
-func assertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ string) problem.Problem {
-	t.Helper()
-	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
-		t.Fatalf("got %d %s %s, want %d problem %s", w.Code, w.Header().Get("Content-Type"), w.Body, status, typ)
-	}
-	var p problem.Problem
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
-		t.Fatalf("problem = %s, want type %s", w.Body, typ)
-	}
-	return p
-}
 
 func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
 	t.Helper()

@@ -66,7 +66,7 @@ func TestSlowProvider(t *testing.T) {
 			}
 			inProgress := func(w *httptest.ResponseRecorder) {
 				t.Helper()
-				assertProblem(t, w, http.StatusConflict, problem.KeyInProgress)
+				testenv.AssertProblem(t, w, http.StatusConflict, problem.KeyInProgress)
 				if w.Header().Get("Retry-After") == "" {
 					t.Fatalf("409 without Retry-After: %v", w.Header())
 				}

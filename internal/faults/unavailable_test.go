@@ -78,13 +78,13 @@ func TestDynamoDBUnavailable(t *testing.T) {
 		for i := range during {
 			key := fmt.Sprintf("during-%d", i)
 			w := post(ctx, h, key, body(key, 200+i))
-			assertProblem(t, w, http.StatusServiceUnavailable, problem.StoreUnavailable)
+			testenv.AssertProblem(t, w, http.StatusServiceUnavailable, problem.StoreUnavailable)
 			if w.Header().Get("Retry-After") == "" {
 				t.Fatalf("%s: 503 without Retry-After: %v", key, w.Header())
 			}
 		}
 		// A key completed before the outage cannot be replayed either: its claim is the read.
-		assertProblem(t, post(ctx, h, first[0].key, first[0].req), http.StatusServiceUnavailable, problem.StoreUnavailable)
+		testenv.AssertProblem(t, post(ctx, h, first[0].key, first[0].req), http.StatusServiceUnavailable, problem.StoreUnavailable)
 		if got := local.Calls(); got != calls {
 			t.Fatalf("the provider was called %d times during the outage, want 0: no charge without a claim", got-calls)
 		}

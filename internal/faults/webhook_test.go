@@ -84,7 +84,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 			defer cancel()
 			s, fail := tc.setup(t)
 			store := &failingAdvance{Store: s.orders, fail: fail}
-			clk := newClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+			clk := testenv.NewClock(time.Now().UTC().Truncate(time.Second)) // real time: TTL deletion follows it
 			secret := webhook.NewSecret()
 			verifier, err := webhook.NewStripeVerifier([]string{secret}, 0)
 			if err != nil {
@@ -116,7 +116,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 				}
 			}
 
-			assertProblem(t, deliver(), http.StatusInternalServerError, problem.EventNotApplied)
+			testenv.AssertProblem(t, deliver(), http.StatusInternalServerError, problem.EventNotApplied)
 			assertState(orders.Pending, 0, 0) // not applied, claim released
 
 			clk.Add(time.Hour) // Stripe's retry: same event id, new timestamp and signature

@@ -264,15 +264,22 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
 		ExpressionAttributeNames:  map[string]string{"#st": attrStatus, "#owner": attrOwner},
 		ExpressionAttributeValues: set,
+		// On a failed condition, tell "our own earlier attempt already completed it" (the SDK
+		// retried a request whose answer was lost) from "someone else holds it now".
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	if len(writes) == 0 {
 		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
 			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
-			ExpressionAttributeValues: update.ExpressionAttributeValues,
+			ExpressionAttributeValues:           update.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
 		})
 		var ccf *types.ConditionalCheckFailedException
 		if errors.As(err, &ccf) {
+			if completedBy(ccf.Item, rec.Owner) {
+				return nil
+			}
 			return ErrNotOwner
 		}
 		if err != nil {
@@ -298,6 +305,9 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed":
 				if i == 0 {
+					if completedBy(r.Item, rec.Owner) {
+						return nil
+					}
 					return ErrNotOwner
 				}
 				return fmt.Errorf("%w: write %d", ErrWriteFailed, i-1)
@@ -312,6 +322,11 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 			return err
 		}
 	}
+}
+
+// completedBy reports whether item is a record completed by owner.
+func completedBy(item map[string]types.AttributeValue, owner string) bool {
+	return getS(item, attrOwner) == owner && getS(item, attrStatus) == string(Completed)
 }
 
 // Release implements Store.

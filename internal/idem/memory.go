@@ -60,6 +60,9 @@ func (s *MemoryStore) Complete(_ context.Context, rec Record, writes ...Write) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.records[rec.Key]
+	if ok && old.Owner == rec.Owner && old.Status == Completed {
+		return nil // a repeat of our own completion: the first one stands
+	}
 	if !ok || old.Owner != rec.Owner || old.Status != InProgress {
 		return ErrNotOwner
 	}

@@ -223,8 +223,11 @@ func (e *exchange) serve() {
 
 	ctx := r.Context()
 	waitUntil := e.start.Add(cfg.Wait)
-	if dl, ok := ctx.Deadline(); ok && dl.Add(-time.Second).Before(waitUntil) {
-		waitUntil = dl.Add(-time.Second) // leave time to answer before the gateway gives up
+	if dl, ok := ctx.Deadline(); ok {
+		// Leave a second to answer before the deadline (and the gateway) gives up.
+		if byDeadline := e.start.Add(time.Until(dl) - time.Second); byDeadline.Before(waitUntil) {
+			waitUntil = byDeadline
+		}
 	}
 	for {
 		now := cfg.Now()
@@ -233,7 +236,8 @@ func (e *exchange) serve() {
 			LeaseUntil: now.Add(cfg.Lease), ExpiresAt: now.Add(cfg.TTL), CreatedAt: now,
 		}
 		if dl, ok := ctx.Deadline(); ok {
-			rec.LeaseUntil = dl
+			// The remaining time (a real duration), counted on the injected clock.
+			rec.LeaseUntil = now.Add(time.Until(dl))
 		}
 		var guards []Write
 		if cfg.Guard != nil {

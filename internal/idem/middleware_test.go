@@ -16,34 +16,14 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
-// clock is a settable clock safe for concurrent use.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
-// logBuffer collects the middleware's JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// outcomes counts the Outcome of every "idempotency" line.
-func (l *logBuffer) outcomes(t *testing.T) map[string]int {
+// outcomes counts the Outcome of every "idempotency" line of logs.
+func outcomes(t *testing.T, logs *testenv.LogBuffer) map[string]int {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if line == "" {
 			continue
 		}
@@ -79,14 +59,14 @@ func (s *countingStore) Claim(ctx context.Context, rec idem.Record, now time.Tim
 // env is a middleware under test with its handler's call count.
 type env struct {
 	store *countingStore
-	logs  *logBuffer
+	logs  *testenv.LogBuffer
 	calls atomic.Int32
 	h     http.Handler
 	fix   fixture
 }
 
 func newEnv(t *testing.T, fix fixture, cfg idem.Config, handler http.HandlerFunc) *env {
-	e := &env{logs: &logBuffer{}, fix: fix}
+	e := &env{logs: &testenv.LogBuffer{}, fix: fix}
 	e.store = &countingStore{Store: fix.store, target: -1, reached: make(chan struct{})}
 	cfg.Store = e.store
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
@@ -122,20 +102,6 @@ func created(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"order_id":%q,"echo":%q,"nonce":%q}`, info.ScopedKey[:16], body.String(), info.Owner)
 }
 
-func assertProblem(t *testing.T, w *httptest.ResponseRecorder, status int, typ string) {
-	t.Helper()
-	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
-		t.Fatalf("got %d %s %s, want %d problem", w.Code, w.Header().Get("Content-Type"), w.Body, status)
-	}
-	var p problem.Problem
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
-		t.Fatalf("problem = %s, want type %s", w.Body, typ)
-	}
-	if strings.Contains(w.Body.String(), "goroutine") {
-		t.Fatalf("stack trace in the response: %s", w.Body)
-	}
-}
-
 func TestMiddleware(t *testing.T) {
 	for name, newFixture := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -169,7 +135,7 @@ func TestMiddleware(t *testing.T) {
 				if replayed != n-1 {
 					t.Fatalf("%d replays, want %d", replayed, n-1)
 				}
-				if got := e.logs.outcomes(t); got["executed"] != 1 || got["replayed"] != n-1 {
+				if got := outcomes(t, e.logs); got["executed"] != 1 || got["replayed"] != n-1 {
 					t.Fatalf("logged outcomes %v", got)
 				}
 			})
@@ -202,16 +168,16 @@ func TestMiddleware(t *testing.T) {
 			})
 			t.Run("a missing or malformed key answers 400 and stores nothing", func(t *testing.T) {
 				e := newEnv(t, newFixture(t), idem.Config{}, created)
-				assertProblem(t, e.do("", `{}`), 400, problem.KeyMissing)
-				assertProblem(t, e.do(strings.Repeat("k", 256), `{}`), 400, problem.KeyInvalid)
-				assertProblem(t, e.do(`"unterminated`, `{}`), 400, problem.KeyInvalid)
+				testenv.AssertProblem(t, e.do("", `{}`), 400, problem.KeyMissing)
+				testenv.AssertProblem(t, e.do(strings.Repeat("k", 256), `{}`), 400, problem.KeyInvalid)
+				testenv.AssertProblem(t, e.do(`"unterminated`, `{}`), 400, problem.KeyInvalid)
 				if e.calls.Load() != 0 || e.store.claims.Load() != 0 {
 					t.Fatalf("calls %d, claims %d; want none", e.calls.Load(), e.store.claims.Load())
 				}
 			})
 			t.Run("a body over the cap answers 413 unclaimed", func(t *testing.T) {
 				e := newEnv(t, newFixture(t), idem.Config{MaxBody: 10}, created)
-				assertProblem(t, e.do("k", strings.Repeat("x", 11)), 413, problem.BodyTooLarge)
+				testenv.AssertProblem(t, e.do("k", strings.Repeat("x", 11)), 413, problem.BodyTooLarge)
 				if e.store.claims.Load() != 0 {
 					t.Fatal("claimed an oversized request")
 				}
@@ -219,11 +185,11 @@ func TestMiddleware(t *testing.T) {
 			t.Run("the same key with a different body answers 422 without running", func(t *testing.T) {
 				e := newEnv(t, newFixture(t), idem.Config{}, created)
 				e.do("k", `{"amount":100}`)
-				assertProblem(t, e.do("k", `{"amount":999}`), 422, problem.KeyMismatch)
+				testenv.AssertProblem(t, e.do("k", `{"amount":999}`), 422, problem.KeyMismatch)
 				if e.calls.Load() != 1 {
 					t.Fatalf("handler ran %d times", e.calls.Load())
 				}
-				if got := e.logs.outcomes(t); got["mismatch"] != 1 {
+				if got := outcomes(t, e.logs); got["mismatch"] != 1 {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
@@ -258,7 +224,7 @@ func TestMiddleware(t *testing.T) {
 				if e.calls.Load() != 2 {
 					t.Fatalf("handler ran %d times, want 2", e.calls.Load())
 				}
-				if got := e.logs.outcomes(t); got["released"] != 1 || got["executed"] != 1 || got["replayed"] != 1 {
+				if got := outcomes(t, e.logs); got["released"] != 1 || got["executed"] != 1 || got["replayed"] != 1 {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
@@ -271,7 +237,7 @@ func TestMiddleware(t *testing.T) {
 					}
 					created(w, r)
 				})
-				assertProblem(t, e.do("k", `{}`), 500, problem.Internal)
+				testenv.AssertProblem(t, e.do("k", `{}`), 500, problem.Internal)
 				boom.Store(false)
 				if w := e.do("k", `{}`); w.Code != 201 || w.Header().Get(idem.ReplayedHeader) != "" {
 					t.Fatalf("retry = %d %v", w.Code, w.Header())
@@ -296,7 +262,7 @@ func TestMiddleware(t *testing.T) {
 				if w := e.do("k", `{}`); w.Code != 201 || w.Header().Get(idem.ReplayedHeader) != "" {
 					t.Fatalf("retry after cancel = %d %v", w.Code, w.Header())
 				}
-				if got := e.logs.outcomes(t); got["released"] != 1 || got["executed"] != 1 {
+				if got := outcomes(t, e.logs); got["released"] != 1 || got["executed"] != 1 {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
@@ -330,7 +296,7 @@ func TestMiddleware(t *testing.T) {
 				go func() { first <- e.do("k", `{}`) }()
 				<-started
 				w := e.do("k", `{}`)
-				assertProblem(t, w, 409, problem.KeyInProgress)
+				testenv.AssertProblem(t, w, 409, problem.KeyInProgress)
 				if ra := w.Header().Get("Retry-After"); ra == "" || ra == "0" {
 					t.Fatalf("Retry-After = %q", ra)
 				}
@@ -339,12 +305,12 @@ func TestMiddleware(t *testing.T) {
 				if b := e.do("k", `{}`); b.Body.String() != a.Body.String() || b.Header().Get(idem.ReplayedHeader) != "true" {
 					t.Fatalf("after completion: %d %s", b.Code, b.Body)
 				}
-				if got := e.logs.outcomes(t); got["conflict"] != 1 {
+				if got := outcomes(t, e.logs); got["conflict"] != 1 {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
 			t.Run("a record past its TTL but still stored is treated as absent", func(t *testing.T) {
-				clk := newClock(t0)
+				clk := testenv.NewClock(t0)
 				e := newEnv(t, newFixture(t), idem.Config{Now: clk.Now, TTL: time.Hour}, created)
 				a := e.do("k", `{}`)
 				clk.Add(time.Hour - time.Second)
@@ -358,7 +324,7 @@ func TestMiddleware(t *testing.T) {
 				}
 			})
 			t.Run("a lease that ran out is taken over and the old owner's completion is refused", func(t *testing.T) {
-				clk := newClock(t0)
+				clk := testenv.NewClock(t0)
 				release, started := make(chan struct{}), make(chan struct{})
 				e := newEnv(t, newFixture(t), idem.Config{Now: clk.Now, Lease: 10 * time.Second, Wait: 20 * time.Second},
 					func(w http.ResponseWriter, r *http.Request) {
@@ -388,16 +354,17 @@ func TestMiddleware(t *testing.T) {
 					t.Fatalf("handler ran %d times, want 2", e.calls.Load())
 				}
 			})
-			t.Run("the lease ends at the request deadline when there is one", func(t *testing.T) {
-				e := newEnv(t, newFixture(t), idem.Config{}, created)
-				deadline := time.Now().Add(7 * time.Second)
+			t.Run("the lease ends when the request's remaining time does, on the injected clock", func(t *testing.T) {
+				clk := testenv.NewClock(t0)
+				e := newEnv(t, newFixture(t), idem.Config{Now: clk.Now}, created)
 				e.do("k", `{}`, func(r *http.Request) {
-					ctx, cancel := context.WithDeadline(r.Context(), deadline)
+					ctx, cancel := context.WithTimeout(r.Context(), 7*time.Second) // Lambda's remaining time
 					t.Cleanup(cancel)
 					*r = *r.WithContext(ctx)
 				})
-				if got := e.store.last.Load().LeaseUntil; !got.Equal(deadline) {
-					t.Fatalf("lease until %v, want %v", got, deadline)
+				got := e.store.last.Load().LeaseUntil
+				if want := t0.Add(7 * time.Second); got.After(want) || got.Before(want.Add(-time.Second)) {
+					t.Fatalf("lease until %v, want just under %v", got, want)
 				}
 			})
 			t.Run("a response too large to store reaches its caller; replays answer 409", func(t *testing.T) {
@@ -407,7 +374,7 @@ func TestMiddleware(t *testing.T) {
 				if w := e.do("k", `{}`); w.Code != 200 || !bytes.Equal(w.Body.Bytes(), big) {
 					t.Fatalf("first = %d, %d bytes", w.Code, w.Body.Len())
 				}
-				assertProblem(t, e.do("k", `{}`), 409, problem.ResponseTooLarge)
+				testenv.AssertProblem(t, e.do("k", `{}`), 409, problem.ResponseTooLarge)
 				if e.calls.Load() != 1 {
 					t.Fatal("ran again")
 				}
@@ -431,7 +398,7 @@ func TestMiddleware(t *testing.T) {
 				if w := e.do("k1", `{}`); w.Code != 201 {
 					t.Fatal(w.Code)
 				}
-				assertProblem(t, e.do("k2", `{}`), 409, problem.KeyInProgress)
+				testenv.AssertProblem(t, e.do("k2", `{}`), 409, problem.KeyInProgress)
 				if n := f.markers(t); n != 1 {
 					t.Fatalf("%d markers, want 1", n)
 				}
@@ -458,7 +425,7 @@ func TestMiddleware(t *testing.T) {
 				if w.Code != 200 || w.Body.String() != "existing order for k" || e.calls.Load() != 0 {
 					t.Fatalf("got %d %s, calls %d", w.Code, w.Body, e.calls.Load())
 				}
-				if got := e.logs.outcomes(t); got["guarded"] != 1 {
+				if got := outcomes(t, e.logs); got["guarded"] != 1 {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
@@ -476,7 +443,7 @@ func TestMiddleware(t *testing.T) {
 						}
 					} `json:"_aws"`
 				}
-				line := strings.TrimSpace(e.logs.buf.String())
+				line := strings.TrimSpace(e.logs.String())
 				if strings.Count(line, "\n") != 0 {
 					t.Fatalf("want one line, got %q", line)
 				}

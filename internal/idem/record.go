@@ -73,7 +73,9 @@ type Store interface {
 	// Get returns the live record of key at now, or nil.
 	Get(ctx context.Context, key string, now time.Time) (*Record, error)
 	// Complete stores rec.Response and marks the record COMPLETED, atomically with writes,
-	// provided the record is still IN_PROGRESS and owned by rec.Owner (else ErrNotOwner).
+	// provided the record is still IN_PROGRESS and owned by rec.Owner (else ErrNotOwner). A
+	// repeat by the owner of a completion that succeeded (an SDK retry after a lost answer) is
+	// a no-op that returns nil: the first completion stands.
 	Complete(ctx context.Context, rec Record, writes ...Write) error
 	// Release deletes the record if rec.Owner still owns it, so the next attempt runs again.
 	Release(ctx context.Context, key, owner string) error

@@ -102,7 +102,9 @@ func dynamoFixture(t *testing.T) fixture {
 	}
 }
 
-var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+// t0 starts the fake clocks at the real time: DynamoDB Local, like DynamoDB, deletes items whose
+// TTL attribute lies in the real past, whatever the clock of the test says.
+var t0 = time.Now().UTC().Truncate(time.Second)
 
 func newRecord(key, owner string, now time.Time) idem.Record {
 	return idem.Record{
@@ -202,7 +204,7 @@ func TestStoreContract(t *testing.T) {
 					t.Fatalf("got %+v", got.Response)
 				}
 			})
-			t.Run("only the owner completes, and only once", func(t *testing.T) {
+			t.Run("only the owner completes, and only once: its repeat is a no-op", func(t *testing.T) {
 				s := newFixture(t).store
 				rec := newRecord("k1", "owner-a", t0)
 				mustClaim(t, s, rec, t0)
@@ -214,8 +216,8 @@ func TestStoreContract(t *testing.T) {
 				if err := s.Complete(ctx, completed(rec, 200, []byte("first"))); err != nil {
 					t.Fatal(err)
 				}
-				if err := s.Complete(ctx, completed(rec, 200, []byte("second"))); !errors.Is(err, idem.ErrNotOwner) {
-					t.Fatalf("second Complete = %v, want ErrNotOwner", err)
+				if err := s.Complete(ctx, completed(rec, 200, []byte("second"))); err != nil {
+					t.Fatalf("the owner's repeated Complete = %v, want a no-op", err)
 				}
 				if got := mustGet(t, s, "k1", t0); string(got.Response.Body) != "first" {
 					t.Fatalf("body = %q, want first", got.Response.Body)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,32 +20,9 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable clock safe for concurrent use.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock    { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
-// logBuffer collects log lines, so tests can check what is (not) logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// t0 starts the fake clock at the real time: DynamoDB Local, like DynamoDB, deletes items whose
+// TTL attribute lies in the real past, whatever the clock of the test says.
+var t0 = time.Now().UTC().Truncate(time.Second)
 
 // spyOrders counts the Advance calls that changed an order and fails the first `fail` calls.
 type spyOrders struct {
@@ -74,8 +50,8 @@ type env struct {
 	keys           idem.Store
 	mem            *idem.MemoryStore // nil on DynamoDB
 	orders         *spyOrders
-	clock          *clock
-	logs           *logBuffer
+	clock          *testenv.Clock
+	logs           *testenv.LogBuffer
 	stripeSecret   string
 	standardSecret string
 }
@@ -86,7 +62,7 @@ var stores = []string{"memory", "dynamodb"}
 
 func newEnv(t testing.TB, store string, opts ...option) *env {
 	t.Helper()
-	e := &env{clock: newClock(t0), logs: &logBuffer{}, stripeSecret: webhook.NewSecret(), standardSecret: webhook.NewSecret()}
+	e := &env{clock: testenv.NewClock(t0), logs: &testenv.LogBuffer{}, stripeSecret: webhook.NewSecret(), standardSecret: webhook.NewSecret()}
 	var base orders.Store
 	switch store {
 	case "memory":

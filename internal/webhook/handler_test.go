@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -46,6 +48,15 @@ func TestConcurrentDuplicatesAreAppliedOnce(t *testing.T) {
 		// Replays repeat the stored answer byte for byte, applied:true included: count the
 		// answers that were executed rather than replayed.
 		applied, executed := 0, 0
+		var fresh []string
+		for _, w := range answers {
+			if !replayed(w) {
+				fresh = append(fresh, fmt.Sprintf("%d %s", w.Code, strings.TrimSpace(w.Body.String())))
+			}
+		}
+		if len(fresh) != 1 {
+			t.Logf("logs:\n%s", e.logs.String())
+		}
 		for _, w := range answers {
 			res := result(t, w)
 			if replayed(w) {
@@ -60,8 +71,8 @@ func TestConcurrentDuplicatesAreAppliedOnce(t *testing.T) {
 			}
 		}
 		if executed != 1 || applied != 1 || e.orders.changed.Load() != 1 {
-			t.Fatalf("%d answers executed, %d of them applied, %d Advance calls changed the order; want 1, 1, 1",
-				executed, applied, e.orders.changed.Load())
+			t.Fatalf("%d answers executed, %d of them applied, %d Advance calls changed the order; want 1, 1, 1; fresh answers: %q",
+				executed, applied, e.orders.changed.Load(), fresh)
 		}
 		if got := e.status(t, "ord_1"); got != orders.Paid {
 			t.Fatalf("order is %s, want paid", got)
@@ -140,7 +151,7 @@ func TestFailedApplyIsRetried(t *testing.T) {
 		e.orders.fail.Store(1)
 		body := event("evt_1", "payment_intent.succeeded", "ord_1", e.clock.Now())
 		w := e.do(e.stripe(body, e.clock.Now()))
-		assertProblem(t, w, http.StatusInternalServerError, problem.EventNotApplied)
+		testenv.AssertProblem(t, w, http.StatusInternalServerError, problem.EventNotApplied)
 		if e.stored(t, webhook.StripeScope, "evt_1") || e.status(t, "ord_1") != orders.Pending {
 			t.Fatal("a failed apply left a record or changed the order")
 		}
@@ -193,7 +204,7 @@ func TestRejectedDeliveriesStoreNothing(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name+" is refused", func(t *testing.T) {
-					assertProblem(t, e.do(tt.r), tt.status, tt.typ)
+					testenv.AssertProblem(t, e.do(tt.r), tt.status, tt.typ)
 				})
 			}
 			if e.mem != nil && e.mem.Len() != 0 {
@@ -223,7 +234,7 @@ func TestRejectionsAreLoggedWithoutSecrets(t *testing.T) {
 	r := e.stripe(body, e.clock.Now())
 	sig := webhook.SignStripe(webhook.NewSecret(), e.clock.Now(), body)
 	r.Header.Set(webhook.StripeSignatureHeader, sig)
-	assertProblem(t, e.do(r), http.StatusBadRequest, problem.SignatureInvalid)
+	testenv.AssertProblem(t, e.do(r), http.StatusBadRequest, problem.SignatureInvalid)
 	logs := e.logs.String()
 	if n := strings.Count(logs, "\n"); n != 1 || !strings.Contains(logs, `"msg":"webhook rejected"`) ||
 		!strings.Contains(logs, "no matching signature") || !strings.Contains(logs, `"scheme":"stripe"`) {
@@ -255,7 +266,7 @@ func TestUnconfiguredSchemesAreRejected(t *testing.T) {
 			if tt.std {
 				r = e.standard(t, "msg_1", body, e.clock.Now())
 			}
-			assertProblem(t, e.do(r), http.StatusBadRequest, problem.SignatureInvalid)
+			testenv.AssertProblem(t, e.do(r), http.StatusBadRequest, problem.SignatureInvalid)
 			if e.mem.Len() != 0 || e.status(t, "ord_1") != orders.Pending {
 				t.Fatal("something was stored")
 			}
@@ -306,7 +317,7 @@ func TestEventBeforeItsOrderIsRetried(t *testing.T) {
 		body := event("evt_early", "payment_intent.succeeded", "ord_late", created)
 		e.clock.Add(webhook.DefaultInFlight - time.Second)
 		w := e.do(e.stripe(body, e.clock.Now()))
-		p := assertProblem(t, w, http.StatusServiceUnavailable, problem.EventNotApplied)
+		p := testenv.AssertProblem(t, w, http.StatusServiceUnavailable, problem.EventNotApplied)
 		if p.RetryAfter <= 0 || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("503 without Retry-After: %v %s", w.Header(), w.Body)
 		}
@@ -371,7 +382,7 @@ func TestDeliveryIDReusedForAnotherEvent(t *testing.T) {
 	}
 	// Same id, different change: the engine refuses it.
 	other := event("evt_1", "charge.refunded", "ord_1", now)
-	assertProblem(t, e.do(e.stripe(other, now)), http.StatusUnprocessableEntity, problem.KeyMismatch)
+	testenv.AssertProblem(t, e.do(e.stripe(other, now)), http.StatusUnprocessableEntity, problem.KeyMismatch)
 	if e.status(t, "ord_1") != orders.Paid {
 		t.Fatal("the conflicting event was applied")
 	}
@@ -391,7 +402,7 @@ func TestRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := e.do(httptest.NewRequest(tt.method, tt.path, nil))
-			assertProblem(t, w, tt.status, tt.typ)
+			testenv.AssertProblem(t, w, tt.status, tt.typ)
 			if tt.status == http.StatusMethodNotAllowed && w.Header().Get("Allow") != http.MethodPost {
 				t.Fatalf("Allow = %q", w.Header().Get("Allow"))
 			}
@@ -409,16 +420,4 @@ func TestNewHandlerRequiresStores(t *testing.T) {
 		}
 	}()
 	webhook.NewHandler(webhook.Options{Idem: idem.NewMemoryStore()})
-}
-
-func assertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ string) problem.Problem {
-	t.Helper()
-	if w.Code != status || w.Header().Get("Content-Type") != problem.ContentType {
-		t.Fatalf("got %d %s %s, want %d problem %s", w.Code, w.Header().Get("Content-Type"), w.Body, status, typ)
-	}
-	var p problem.Problem
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != typ || p.Status != status {
-		t.Fatalf("problem = %s, want type %s", w.Body, typ)
-	}
-	return p
 }
