@@ -1,0 +1,50 @@
+package config_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/config"
+)
+
+func TestFromEnv(t *testing.T) {
+	t.Run("defaults need no environment", func(t *testing.T) {
+		for _, k := range []string{config.EnvIdempotencyTable, config.EnvOrdersTable, config.EnvIdempotencyTTL,
+			config.EnvIdempotencyWait, config.EnvDynamoDBEndpoint, "AWS_ENDPOINT_URL_DYNAMODB", config.EnvStripeWebhookSecret,
+			config.EnvWebhookTolerance, config.EnvPort} {
+			t.Setenv(k, "")
+		}
+		c, err := config.FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.IdempotencyTable != "checkout-idempotency" || c.OrdersTable != "checkout-orders" ||
+			c.IdempotencyTTL != 24*time.Hour || c.IdempotencyWait != 5*time.Second ||
+			c.WebhookTolerance != 5*time.Minute || c.Port != "3000" || c.DynamoDBEndpoint != "" {
+			t.Fatalf("defaults = %+v", c)
+		}
+	})
+	t.Run("values and lists are read and trimmed", func(t *testing.T) {
+		t.Setenv(config.EnvIdempotencyTTL, "36h")
+		t.Setenv(config.EnvStripeWebhookSecret, " whsec_a , whsec_b ,")
+		t.Setenv(config.EnvDynamoDBEndpoint, "")
+		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000")
+		c, err := config.FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.IdempotencyTTL != 36*time.Hour || !slices.Equal(c.StripeWebhookSecrets, []string{"whsec_a", "whsec_b"}) ||
+			c.DynamoDBEndpoint != "http://localhost:8000" {
+			t.Fatalf("got %+v", c)
+		}
+	})
+	for _, bad := range []string{"soon", "-1h", "0s"} {
+		t.Run("a duration of "+bad+" is refused, not guessed", func(t *testing.T) {
+			t.Setenv(config.EnvIdempotencyTTL, bad)
+			if _, err := config.FromEnv(); err == nil {
+				t.Fatalf("IDEMPOTENCY_TTL=%q accepted", bad)
+			}
+		})
+	}
+}
