@@ -63,34 +63,23 @@ func (l *loader) post(ctx context.Context, key string, s *sample) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(idem.KeyHeader, key)
-	start := time.Now()
-	resp, err := l.client.Do(req)
-	if err == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	if l.measure(ctx, req, s) {
+		l.prog.add(1)
 	}
-	elapsed := time.Since(start)
-	if ctx.Err() != nil {
-		return // interrupted: not a measurement
-	}
-	_ = s.hist.RecordValue(max(elapsed.Microseconds(), 1))
-	l.prog.add(1)
-	if err != nil {
-		s.errors++
-		if s.firstErr == "" {
-			s.firstErr = err.Error()
-		}
-		return
-	}
-	s.status[resp.StatusCode]++
 }
 
 // get sends a GET of path and records its latency and status (not counted as progress).
 func (l *loader) get(ctx context.Context, path string, s *sample) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.url+path, nil)
 	if err != nil {
-		panic(err)
+		panic(err) // the URL was parsed before
 	}
+	l.measure(ctx, req, s)
+}
+
+// measure sends req and records in s its latency (body read included) and its status or
+// error; it reports false when ctx was interrupted, which is not a measurement.
+func (l *loader) measure(ctx context.Context, req *http.Request, s *sample) bool {
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err == nil {
@@ -99,14 +88,18 @@ func (l *loader) get(ctx context.Context, path string, s *sample) {
 	}
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
-		return
+		return false
 	}
 	_ = s.hist.RecordValue(max(elapsed.Microseconds(), 1))
 	if err != nil {
 		s.errors++
-		return
+		if s.firstErr == "" {
+			s.firstErr = err.Error()
+		}
+		return true
 	}
 	s.status[resp.StatusCode]++
+	return true
 }
 
 // limit says when a scenario stops: after n requests in all, or at a deadline.

@@ -15,7 +15,6 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/apigw"
 	"github.com/checkout-idem/checkout/internal/app"
-	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/config"
 )
 
@@ -38,9 +37,5 @@ func newHandler(ctx context.Context, log io.Writer) (http.Handler, error) {
 		return nil, err
 	}
 	deps.Logger.Info("checkout function ready", "storage", deps.Storage, "payments", deps.Provider)
-	return checkout.New(checkout.Options{
-		Orders: deps.Orders, Payments: deps.Payments, Idem: deps.Idem,
-		TTL: cfg.IdempotencyTTL, Wait: cfg.IdempotencyWait,
-		Principal: apigw.Principal, Logger: deps.Logger,
-	}), nil
+	return deps.Checkout(apigw.Principal), nil
 }

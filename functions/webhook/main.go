@@ -14,7 +14,6 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/config"
-	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
 func main() {
@@ -40,23 +39,12 @@ func exit(err error) {
 // one, and every delivery is then refused with 400 until one is configured.
 func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
 	deps := app.LoadLambda(cfg, log)
-	stripe, standard, err := app.Verifiers(cfg)
+	h, err := deps.Webhook()
 	if err != nil {
 		return nil, err
 	}
-	opts := webhook.Options{
-		Stripe: stripe, Standard: standard,
-		Orders: deps.Orders, Idem: deps.Idem, Wait: cfg.IdempotencyWait, Logger: deps.Logger,
-		// Never replay for less than the providers' redelivery window (webhook.DefaultTTL),
-		// even when IDEMPOTENCY_TTL is set shorter for checkouts.
-		TTL: max(cfg.IdempotencyTTL, webhook.DefaultTTL),
-	}
-	if opts.Stripe == nil && opts.Standard == nil {
-		deps.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
-			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
-	}
 	deps.Logger.Info("webhook function started", "storage", deps.Storage,
 		"stripe_secrets", len(cfg.StripeWebhookSecrets), "standard_secrets", len(cfg.StandardWebhookSecrets),
-		"tolerance", cfg.WebhookTolerance.String(), "ttl", opts.TTL.String())
-	return webhook.NewHandler(opts), nil
+		"tolerance", cfg.WebhookTolerance.String(), "ttl", app.WebhookTTL(cfg).String())
+	return h, nil
 }

@@ -62,13 +62,7 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 				}
 			}
 		}
-		d.DynamoDB = client
-		d.Idem = idem.NewDynamoStore(client, cfg.IdempotencyTable)
-		d.Orders = orders.NewDynamoStore(client, cfg.OrdersTable)
-		d.Storage = "dynamodb"
-		if cfg.DynamoDBEndpoint != "" {
-			d.Storage += " at " + cfg.DynamoDBEndpoint
-		}
+		d.useDynamoDB(client)
 	}
 	p, name, err := NewPayments(cfg, d.Logger)
 	if err != nil {
@@ -82,12 +76,19 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 // from the Lambda environment (ddb.NewLambdaClient), and no payment provider (NewPayments adds
 // one where needed, so the webhook function does not link stripe-go).
 func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) *Deps {
-	client := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...)
-	return &Deps{
-		Config: cfg, Logger: NewLogger(log, cfg.LogLevel), DynamoDB: client,
-		Idem:    idem.NewDynamoStore(client, cfg.IdempotencyTable),
-		Orders:  orders.NewDynamoStore(client, cfg.OrdersTable),
-		Storage: "dynamodb", Provider: "none",
+	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel), Provider: "none"}
+	d.useDynamoDB(ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...))
+	return d
+}
+
+// useDynamoDB puts the stores on client, on the configured tables.
+func (d *Deps) useDynamoDB(client *dynamodb.Client) {
+	d.DynamoDB = client
+	d.Idem = idem.NewDynamoStore(client, d.Config.IdempotencyTable)
+	d.Orders = orders.NewDynamoStore(client, d.Config.OrdersTable)
+	d.Storage = "dynamodb"
+	if d.Config.DynamoDBEndpoint != "" {
+		d.Storage += " at " + d.Config.DynamoDBEndpoint
 	}
 }
 

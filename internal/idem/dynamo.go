@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/checkout-idem/checkout/internal/ddb"
 )
 
 // MaxStored is the largest response body stored as is; larger bodies are gzipped, and a body
@@ -113,9 +113,9 @@ func (s *DynamoStore) claimPut(rec Record, now time.Time) *types.Put {
 			"#pk": PartitionKey, "#exp": TTLAttribute, "#st": attrStatus, "#lease": attrLease,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":        num(now.Unix()),
-			":nowms":      num(now.UnixMilli()),
-			":inprogress": str(string(InProgress)),
+			":now":        ddb.N(now.Unix()),
+			":nowms":      ddb.N(now.UnixMilli()),
+			":inprogress": ddb.S(string(InProgress)),
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
@@ -216,7 +216,7 @@ func (s *DynamoStore) transactClaim(ctx context.Context, put *types.Put, guards 
 func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Record, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{PartitionKey: str(key)},
+		Key:            map[string]types.AttributeValue{PartitionKey: ddb.S(key)},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -238,13 +238,13 @@ func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Reco
 // Complete implements Store: UpdateItem conditioned on the owner, or one TransactWriteItems
 // with the attached writes.
 func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write) error {
-	set := map[string]types.AttributeValue{":completed": str(string(Completed)), ":owner": str(rec.Owner), ":inprogress": str(string(InProgress))}
+	set := map[string]types.AttributeValue{":completed": ddb.S(string(Completed)), ":owner": ddb.S(rec.Owner), ":inprogress": ddb.S(string(InProgress))}
 	expr := "SET #st = :completed, " + attrRespStatus + " = :rs, " + attrTooLarge + " = :tl"
 	resp := rec.Response
 	if resp == nil {
 		resp = &Response{}
 	}
-	set[":rs"] = num(int64(resp.Status))
+	set[":rs"] = ddb.N(int64(resp.Status))
 	set[":tl"] = &types.AttributeValueMemberBOOL{Value: resp.TooLarge}
 	if !resp.TooLarge {
 		body, gz, err := encodeBody(resp.Body)
@@ -253,13 +253,13 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		}
 		hdr, _ := json.Marshal(resp.Header)
 		expr += ", " + attrRespHeader + " = :rh, " + attrRespBody + " = :rb, " + attrRespGzip + " = :gz"
-		set[":rh"] = str(string(hdr))
+		set[":rh"] = ddb.S(string(hdr))
 		set[":rb"] = &types.AttributeValueMemberB{Value: append([]byte{}, body...)}
 		set[":gz"] = &types.AttributeValueMemberBOOL{Value: gz}
 	}
 	update := &types.Update{
 		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{PartitionKey: str(rec.Key)},
+		Key:                       map[string]types.AttributeValue{PartitionKey: ddb.S(rec.Key)},
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
 		ExpressionAttributeNames:  map[string]string{"#st": attrStatus, "#owner": attrOwner},
@@ -326,17 +326,17 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 
 // completedBy reports whether item is a record completed by owner.
 func completedBy(item map[string]types.AttributeValue, owner string) bool {
-	return getS(item, attrOwner) == owner && getS(item, attrStatus) == string(Completed)
+	return ddb.String(item, attrOwner) == owner && ddb.String(item, attrStatus) == string(Completed)
 }
 
 // Release implements Store.
 func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{PartitionKey: str(key)},
+		Key:                       map[string]types.AttributeValue{PartitionKey: ddb.S(key)},
 		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
 		ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#st": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": str(owner), ":inprogress": str(string(InProgress))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": ddb.S(owner), ":inprogress": ddb.S(string(InProgress))},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -362,29 +362,24 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-
 func recordItem(r Record) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		PartitionKey:    str(r.Key),
-		attrStatus:      str(string(r.Status)),
-		attrFingerprint: str(r.Fingerprint),
-		attrOwner:       str(r.Owner),
-		attrLease:       num(r.LeaseUntil.UnixMilli()),
-		TTLAttribute:    num(r.ExpiresAt.Unix()),
-		attrCreated:     num(r.CreatedAt.UnixMilli()),
+		PartitionKey:    ddb.S(r.Key),
+		attrStatus:      ddb.S(string(r.Status)),
+		attrFingerprint: ddb.S(r.Fingerprint),
+		attrOwner:       ddb.S(r.Owner),
+		attrLease:       ddb.N(r.LeaseUntil.UnixMilli()),
+		TTLAttribute:    ddb.N(r.ExpiresAt.Unix()),
+		attrCreated:     ddb.N(r.CreatedAt.UnixMilli()),
 	}
 }
 
 func itemRecord(item map[string]types.AttributeValue) (Record, error) {
 	r := Record{
-		Key:         getS(item, PartitionKey),
-		Status:      Status(getS(item, attrStatus)),
-		Fingerprint: getS(item, attrFingerprint),
-		Owner:       getS(item, attrOwner),
+		Key:         ddb.String(item, PartitionKey),
+		Status:      Status(ddb.String(item, attrStatus)),
+		Fingerprint: ddb.String(item, attrFingerprint),
+		Owner:       ddb.String(item, attrOwner),
 		LeaseUntil:  time.UnixMilli(getN(item, attrLease)),
 		ExpiresAt:   time.Unix(getN(item, TTLAttribute), 0),
 		CreatedAt:   time.UnixMilli(getN(item, attrCreated)),
@@ -394,7 +389,7 @@ func itemRecord(item map[string]types.AttributeValue) (Record, error) {
 	}
 	resp := &Response{Status: int(getN(item, attrRespStatus)), TooLarge: getBool(item, attrTooLarge)}
 	if !resp.TooLarge {
-		if h := getS(item, attrRespHeader); h != "" && h != "null" {
+		if h := ddb.String(item, attrRespHeader); h != "" && h != "null" {
 			if err := json.Unmarshal([]byte(h), &resp.Header); err != nil {
 				return r, fmt.Errorf("idem: stored headers of %s: %w", r.Key, err)
 			}
@@ -437,19 +432,11 @@ func gzipBytes(b []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func getS(item map[string]types.AttributeValue, k string) string {
-	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
+// getN reads a number attribute; a missing or malformed one reads as 0, which makes a record
+// expired and its lease ended, so the key is claimed afresh rather than stuck.
 func getN(item map[string]types.AttributeValue, k string) int64 {
-	if v, ok := item[k].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
+	n, _ := ddb.Int(item, k)
+	return n
 }
 
 func getB(item map[string]types.AttributeValue, k string) []byte {

@@ -153,9 +153,15 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	if cfg.Namespace == "" {
 		cfg.Namespace = "Checkout/Idempotency"
 	}
+	// The constant part of every line's CloudWatch Embedded Metric Format block, built once.
+	emf := slog.Any("CloudWatchMetrics", []any{map[string]any{
+		"Namespace":  cfg.Namespace,
+		"Dimensions": [][]string{{"Outcome"}},
+		"Metrics":    []any{map[string]string{"Name": "Requests", "Unit": "Count"}},
+	}})
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			e := &exchange{cfg: &cfg, next: next, w: w, r: r, start: cfg.Now()}
+			e := &exchange{cfg: &cfg, emf: emf, next: next, w: w, r: r, start: cfg.Now()}
 			e.serve()
 			e.log()
 		})
@@ -171,6 +177,7 @@ func HeaderKey(r *http.Request, _ []byte) (string, error) {
 // exchange is one request going through the middleware.
 type exchange struct {
 	cfg     *Config
+	emf     slog.Attr // the constant CloudWatchMetrics directive
 	next    http.Handler
 	w       http.ResponseWriter
 	r       *http.Request
@@ -465,14 +472,7 @@ func (e *exchange) log() {
 		slog.String("method", e.r.Method),
 		slog.String("path", e.r.URL.Path),
 		slog.Float64("duration_ms", float64(now.Sub(e.start).Microseconds())/1000),
-		slog.Any("_aws", map[string]any{
-			"Timestamp": now.UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  e.cfg.Namespace,
-				"Dimensions": [][]string{{"Outcome"}},
-				"Metrics":    []any{map[string]string{"Name": "Requests", "Unit": "Count"}},
-			}},
-		}),
+		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), e.emf),
 	}
 	if e.key != "" {
 		attrs = append(attrs, slog.String("key", e.key), slog.Int("attempt", e.attempt))

@@ -8,31 +8,17 @@ import (
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/app"
-	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/problem"
-	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
 // Handler serves POST /checkout, GET /orders/{id} and POST /webhooks from deps, plus extra
 // handlers mounted by pattern (the checkout page, for instance).
 func Handler(deps *app.Deps, extra map[string]http.Handler) (http.Handler, error) {
-	cfg := deps.Config
-	stripe, standard, err := app.Verifiers(cfg)
+	wh, err := deps.Webhook()
 	if err != nil {
 		return nil, err
 	}
-	if stripe == nil && standard == nil {
-		deps.Logger.Warn("no webhook secret configured: POST /webhooks rejects every delivery",
-			"set", "STRIPE_WEBHOOK_SECRET or STANDARD_WEBHOOK_SECRET")
-	}
-	co := checkout.New(checkout.Options{
-		Orders: deps.Orders, Payments: deps.Payments, Idem: deps.Idem,
-		TTL: cfg.IdempotencyTTL, Wait: cfg.IdempotencyWait, Logger: deps.Logger,
-	})
-	wh := webhook.NewHandler(webhook.Options{
-		Stripe: stripe, Standard: standard, Orders: deps.Orders, Idem: deps.Idem,
-		Wait: cfg.IdempotencyWait, Logger: deps.Logger,
-	})
+	co := deps.Checkout(nil) // the local server has no authorizer: one key space
 	mux := http.NewServeMux()
 	mux.Handle("/checkout", co)
 	mux.Handle("/orders/", co)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
 )
 
@@ -52,7 +52,7 @@ const (
 const notExists = "attribute_not_exists(#pk)"
 
 func (s *DynamoStore) key(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{PartitionKey: str(id)}
+	return map[string]types.AttributeValue{PartitionKey: ddb.S(id)}
 }
 
 // Get implements Store with a strongly consistent read.
@@ -130,12 +130,12 @@ func (s *DynamoStore) Advance(ctx context.Context, id string, to Status, payment
 	expr := "SET #st = :st, #rank = :rank, #upd = :upd"
 	names := map[string]string{"#pk": PartitionKey, "#st": attrStatus, "#rank": attrRank, "#upd": attrUpdated}
 	values := map[string]types.AttributeValue{
-		":st": str(string(to)), ":rank": num(int64(to.Rank())), ":upd": str(formatTime(now)),
+		":st": ddb.S(string(to)), ":rank": ddb.N(int64(to.Rank())), ":upd": ddb.S(formatTime(now)),
 	}
 	if paymentIntentID != "" {
 		expr += ", #pi = if_not_exists(#pi, :pi)"
 		names["#pi"] = attrIntent
-		values[":pi"] = str(paymentIntentID)
+		values[":pi"] = ddb.S(paymentIntentID)
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),
@@ -194,41 +194,41 @@ func (s *DynamoStore) Count(ctx context.Context) (int, error) {
 
 func orderItem(o Order) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{
-		PartitionKey: str(o.ID),
-		attrCart:     str(o.CartID),
-		attrAmount:   num(o.Amount),
-		attrCurr:     str(o.Currency),
-		attrStatus:   str(string(o.Status)),
-		attrRank:     num(int64(o.Status.Rank())),
-		attrCreated:  str(formatTime(o.CreatedAt)),
-		attrUpdated:  str(formatTime(o.UpdatedAt)),
+		PartitionKey: ddb.S(o.ID),
+		attrCart:     ddb.S(o.CartID),
+		attrAmount:   ddb.N(o.Amount),
+		attrCurr:     ddb.S(o.Currency),
+		attrStatus:   ddb.S(string(o.Status)),
+		attrRank:     ddb.N(int64(o.Status.Rank())),
+		attrCreated:  ddb.S(formatTime(o.CreatedAt)),
+		attrUpdated:  ddb.S(formatTime(o.UpdatedAt)),
 	}
 	if o.PaymentIntentID != "" {
-		item[attrIntent] = str(o.PaymentIntentID)
+		item[attrIntent] = ddb.S(o.PaymentIntentID)
 	}
 	if o.CustomerEmail != "" {
-		item[attrEmail] = str(o.CustomerEmail)
+		item[attrEmail] = ddb.S(o.CustomerEmail)
 	}
 	return item
 }
 
 func itemOrder(item map[string]types.AttributeValue) (Order, error) {
 	o := Order{
-		ID:              getS(item, PartitionKey),
-		CartID:          getS(item, attrCart),
-		Currency:        getS(item, attrCurr),
-		Status:          Status(getS(item, attrStatus)),
-		PaymentIntentID: getS(item, attrIntent),
-		CustomerEmail:   getS(item, attrEmail),
+		ID:              ddb.String(item, PartitionKey),
+		CartID:          ddb.String(item, attrCart),
+		Currency:        ddb.String(item, attrCurr),
+		Status:          Status(ddb.String(item, attrStatus)),
+		PaymentIntentID: ddb.String(item, attrIntent),
+		CustomerEmail:   ddb.String(item, attrEmail),
 	}
 	var err error
-	if o.Amount, err = getN(item, attrAmount); err != nil {
+	if o.Amount, err = ddb.Int(item, attrAmount); err != nil {
 		return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
 	}
-	if o.CreatedAt, err = parseTime(getS(item, attrCreated)); err != nil {
+	if o.CreatedAt, err = parseTime(ddb.String(item, attrCreated)); err != nil {
 		return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
 	}
-	if o.UpdatedAt, err = parseTime(getS(item, attrUpdated)); err != nil {
+	if o.UpdatedAt, err = parseTime(ddb.String(item, attrUpdated)); err != nil {
 		return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
 	}
 	return o, nil
@@ -239,25 +239,4 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t.UTC(), err
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-
-func getS(item map[string]types.AttributeValue, k string) string {
-	if v, ok := item[k].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func getN(item map[string]types.AttributeValue, k string) (int64, error) {
-	v, ok := item[k].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, fmt.Errorf("%s: missing or not a number", k)
-	}
-	return strconv.ParseInt(v.Value, 10, 64)
 }

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/webhook"
+)
+
+// Checkout returns the handler of POST /checkout and GET /orders/{id} over d; principal scopes
+// idempotency keys by caller (nil: anonymous, as in the local server).
+func (d *Deps) Checkout(principal func(*http.Request) string) http.Handler {
+	return checkout.New(checkout.Options{
+		Orders: d.Orders, Payments: d.Payments, Idem: d.Idem,
+		TTL: d.Config.IdempotencyTTL, Wait: d.Config.IdempotencyWait,
+		Principal: principal, Logger: d.Logger,
+	})
+}
+
+// Webhook returns the handler of POST /webhooks over d, with the verifiers the configuration
+// names. An invalid secret is an error; no secret at all is logged as one, and every delivery
+// is then refused with 400 until one is configured.
+func (d *Deps) Webhook() (http.Handler, error) {
+	stripe, standard, err := Verifiers(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	if stripe == nil && standard == nil {
+		d.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
+			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
+	}
+	return webhook.NewHandler(webhook.Options{
+		Stripe: stripe, Standard: standard, Orders: d.Orders, Idem: d.Idem,
+		Wait: d.Config.IdempotencyWait, Logger: d.Logger,
+		TTL: WebhookTTL(d.Config),
+	}), nil
+}
+
+// WebhookTTL is how long webhook deliveries are replayed: never less than the providers'
+// redelivery window (webhook.DefaultTTL), even when IDEMPOTENCY_TTL is shorter for checkouts.
+func WebhookTTL(cfg config.Config) time.Duration { return max(cfg.IdempotencyTTL, webhook.DefaultTTL) }
