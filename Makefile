@@ -7,6 +7,8 @@ export DYNAMODB_LOCAL_DIR ?= $(CACHE)/dynamodb-local-2.9.30
 export STRIPE_MOCK_BIN ?= $(GOBIN)/stripe-mock
 export CHROMIUM ?= /usr/bin/chromium
 STRIPE_MOCK_VERSION := v0.203.0
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(CACHE)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 LAMBDA_FLAGS := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc
 PORT ?= 3000
@@ -19,7 +21,7 @@ help: ## list the targets
 run: ## serve the API on http://localhost:$(PORT) (in-memory store, local payments)
 	PORT=$(PORT) $(GO) run ./cmd/local
 
-test: tools vet ## run every test under the race detector, against DynamoDB Local and stripe-mock
+test: tools lint ## lint, then run every test under the race detector, against DynamoDB Local and stripe-mock
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 tools: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar $(STRIPE_MOCK_BIN) $(CHROMIUM) ## install the test dependencies (cached)
@@ -32,6 +34,9 @@ $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar:
 
 $(STRIPE_MOCK_BIN):
 	GOFLAGS= $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
+$(STATICCHECK):
+	GOFLAGS= GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar ## run DynamoDB Local on :8000 (then DYNAMODB_ENDPOINT=http://localhost:8000 make run)
 	java -Djava.library.path=$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal_lib -jar $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar -inMemory -sharedDb -port $(or $(DYNAMODB_PORT),8000)
@@ -64,7 +69,8 @@ vet: ## go vet and a formatting check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
-lint: vet ## alias of vet
+lint: vet $(STATICCHECK) ## go vet, the formatting check and staticcheck (pinned, cached); checks off in staticcheck.conf
+	$(STATICCHECK) ./...
 
 deploy: ## sam build && sam deploy (run `sam deploy --guided` once first)
 	sam build && sam deploy

@@ -11,31 +11,36 @@ import (
 	"time"
 )
 
-// fakeRuntime plays the bootstrap's side of the Runtime API with plain HTTP.
+// fakeRuntime plays the bootstrap's side of the Runtime API with plain HTTP. It runs in
+// goroutines, so it reports failures with t.Errorf (t.Fatal must stay on the test's goroutine)
+// and its callers stop at the first one.
 type fakeRuntime struct {
 	t    *testing.T
 	base string
 }
 
-func (f fakeRuntime) next() (id string, body string, h http.Header) {
+func (f fakeRuntime) next() (id string, body string, h http.Header, ok bool) {
 	f.t.Helper()
 	resp, err := http.Get(f.base + "/invocation/next")
 	if err != nil {
-		f.t.Fatal(err)
+		f.t.Errorf("GET next: %v", err)
+		return "", "", nil, false
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("GET next: %d %s", resp.StatusCode, b)
+		f.t.Errorf("GET next: %d %s", resp.StatusCode, b)
+		return "", "", nil, false
 	}
-	return resp.Header.Get(HeaderRequestID), string(b), resp.Header
+	return resp.Header.Get(HeaderRequestID), string(b), resp.Header, true
 }
 
 func (f fakeRuntime) post(path, body string) int {
 	f.t.Helper()
 	resp, err := http.Post(f.base+path, "application/json", strings.NewReader(body))
 	if err != nil {
-		f.t.Fatal(err)
+		f.t.Errorf("POST %s: %v", path, err)
+		return 0
 	}
 	resp.Body.Close()
 	return resp.StatusCode
@@ -51,18 +56,29 @@ func newAPI(t *testing.T) (*RuntimeAPI, fakeRuntime) {
 	return api, fakeRuntime{t: t, base: "http://" + api.Addr() + Prefix}
 }
 
+// bounded is the context of an Invoke answered by a fakeRuntime goroutine: if that goroutine
+// fails, the Invoke ends instead of waiting forever, and the goroutine's error fails the test.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func TestRuntimeAPI(t *testing.T) {
 	t.Run("an event reaches GET next with the headers aws-lambda-go reads, and the answer reaches Invoke", func(t *testing.T) {
 		api, rt := newAPI(t)
 		go func() {
-			id, body, h := rt.next()
+			id, body, h, ok := rt.next()
+			if !ok {
+				return
+			}
 			deadline, err := strconv.ParseInt(h.Get(HeaderDeadlineMS), 10, 64)
 			if err != nil || time.UnixMilli(deadline).Before(time.Now()) || h.Get(HeaderFunctionARN) == "" {
 				body = "bad headers: " + h.Get(HeaderDeadlineMS) + " " + h.Get(HeaderFunctionARN)
 			}
 			rt.post("/invocation/"+id+"/response", `{"echo":`+strconv.Quote(body)+`}`)
 		}()
-		resp, err := api.Invoke(context.Background(), []byte("hello"))
+		resp, err := api.Invoke(bounded(t), []byte("hello"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,10 +92,13 @@ func TestRuntimeAPI(t *testing.T) {
 	t.Run("a POST to error is an answer marked as an error", func(t *testing.T) {
 		api, rt := newAPI(t)
 		go func() {
-			id, _, _ := rt.next()
+			id, _, _, ok := rt.next()
+			if !ok {
+				return
+			}
 			rt.post("/invocation/"+id+"/error", `{"errorMessage":"boom"}`)
 		}()
-		resp, err := api.Invoke(context.Background(), []byte("{}"))
+		resp, err := api.Invoke(bounded(t), []byte("{}"))
 		if err != nil || !resp.Error || !strings.Contains(string(resp.Body), "boom") {
 			t.Fatalf("Invoke = %+v, %v", resp, err)
 		}

@@ -268,8 +268,7 @@ func TestMiddleware(t *testing.T) {
 			})
 			t.Run("a duplicate waits for the first request and replays its answer", func(t *testing.T) {
 				release := make(chan struct{})
-				var e *env
-				e = newEnv(t, newFixture(t), idem.Config{Wait: 20 * time.Second}, func(w http.ResponseWriter, r *http.Request) {
+				e := newEnv(t, newFixture(t), idem.Config{Wait: 20 * time.Second}, func(w http.ResponseWriter, r *http.Request) {
 					<-release
 					created(w, r)
 				})

@@ -62,13 +62,6 @@ func command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func kill(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-}
-
 // repoFile returns the path of a file relative to the module root.
 func repoFile(rel string) (string, error) {
 	dir, err := os.Getwd()

@@ -207,15 +207,21 @@ func TestThroughTheLambdaAdapter(t *testing.T) {
 }
 
 func TestErrorsMapToOneClass(t *testing.T) {
-	for _, err := range []error{webhook.ErrNoSignature, webhook.ErrMalformedHeader, webhook.ErrBadSignature, webhook.ErrTimestamp, webhook.ErrMalformedEvent} {
+	if errors.Unwrap(webhook.ErrInvalid) != nil {
+		t.Error("the class ErrInvalid wraps another error, so it would match a member")
+	}
+	sentinels := []error{webhook.ErrNoSignature, webhook.ErrMalformedHeader, webhook.ErrBadSignature, webhook.ErrTimestamp, webhook.ErrMalformedEvent}
+	for _, err := range sentinels {
 		if !errors.Is(err, webhook.ErrInvalid) {
 			t.Errorf("%v does not wrap ErrInvalid", err)
 		}
-		if errors.Is(webhook.ErrInvalid, err) {
-			t.Errorf("ErrInvalid matches %v", err)
+		if err == webhook.ErrInvalid {
+			t.Errorf("%v is the class itself", err)
 		}
-	}
-	if errors.Is(webhook.ErrBadSignature, webhook.ErrTimestamp) {
-		t.Error("sentinels match each other")
+		for _, other := range sentinels {
+			if other != err && errors.Is(err, other) {
+				t.Errorf("%v matches %v: each sentinel must be told apart", err, other)
+			}
+		}
 	}
 }
