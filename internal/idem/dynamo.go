@@ -1,29 +1,18 @@
 package idem
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/checkout-idem/checkout/internal/ddb"
 )
-
-// MaxStored is the largest response body stored as is; larger bodies are gzipped, and a body
-// still larger than that once compressed is not stored (the record is completed with TooLarge),
-// which keeps every item well under DynamoDB's 400 KB limit.
-const MaxStored = 300 << 10
-
-// compressAbove is the body size from which the store gzips bodies.
-const compressAbove = 16 << 10
 
 // DynamoDBAPI is the part of the DynamoDB client the store uses.
 type DynamoDBAPI interface {
@@ -34,190 +23,86 @@ type DynamoDBAPI interface {
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// DynamoStore keeps records in a DynamoDB table whose partition key is PartitionKey and whose
-// TTL attribute is TTLAttribute. A first request costs two DynamoDB requests (claim, complete);
-// a replay costs one (the losing claim returns the record with ALL_OLD).
+// DynamoStore keeps records in a DynamoDB table shaped like Table. A first call costs two
+// requests (claim, complete): a conditional PutItem and an UpdateItem, or one TransactWriteItems
+// each when writes go with them. A replay costs one: the losing claim returns the record
+// (ReturnValuesOnConditionCheckFailure ALL_OLD). Writes it commits are types.TransactWriteItem.
 type DynamoStore struct {
 	client DynamoDBAPI
-	table  string
+	table  *string
 }
 
 var _ Store = (*DynamoStore)(nil)
 
 // NewDynamoStore returns a store over table.
 func NewDynamoStore(client DynamoDBAPI, table string) *DynamoStore {
-	return &DynamoStore{client: conflictRetrying{client}, table: table}
+	return &DynamoStore{client: client, table: aws.String(table)}
 }
 
-// maxConflictRetries bounds the retries of a write that met a transaction in progress on its
-// item (TransactionConflictException, or a TransactionConflict cancellation reason).
-const maxConflictRetries = 10
-
-// conflictRetrying retries single-item requests that DynamoDB refused because a transaction was
-// writing the same item (a checkout's claim or completion): the SDK does not retry those, and
-// they are routine when duplicates of one key arrive together.
-type conflictRetrying struct{ DynamoDBAPI }
-
-func retryConflicts[T any](ctx context.Context, call func() (T, error)) (T, error) {
-	for attempt := 0; ; attempt++ {
-		out, err := call()
-		var tce *types.TransactionConflictException
-		if !errors.As(err, &tce) || attempt >= maxConflictRetries {
-			return out, err
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return out, err
-		}
-	}
-}
-
-func (c conflictRetrying) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return retryConflicts(ctx, func() (*dynamodb.PutItemOutput, error) { return c.DynamoDBAPI.PutItem(ctx, in, o...) })
-}
-
-func (c conflictRetrying) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return retryConflicts(ctx, func() (*dynamodb.GetItemOutput, error) { return c.DynamoDBAPI.GetItem(ctx, in, o...) })
-}
-
-func (c conflictRetrying) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return retryConflicts(ctx, func() (*dynamodb.UpdateItemOutput, error) { return c.DynamoDBAPI.UpdateItem(ctx, in, o...) })
-}
-
-func (c conflictRetrying) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return retryConflicts(ctx, func() (*dynamodb.DeleteItemOutput, error) { return c.DynamoDBAPI.DeleteItem(ctx, in, o...) })
-}
-
-const (
-	attrStatus      = "status"
-	attrFingerprint = "fingerprint"
-	attrOwner       = "owner"
-	attrLease       = "lease_expires_at" // epoch milliseconds
-	attrCreated     = "created_at"       // epoch milliseconds
-	attrRespStatus  = "response_status"
-	attrRespHeader  = "response_headers" // JSON object of header lists
-	attrRespBody    = "response_body"    // binary
-	attrRespGzip    = "response_gzip"
-	attrTooLarge    = "response_too_large"
-)
-
-// claimCondition: absent, expired (TTL lags, so expired items may still be there), or an
-// in-progress record whose lease has passed.
+// claimCondition: absent, expired (TTL deletion lags, so an expired item may still be there), or
+// in progress with its lease over.
 const claimCondition = "attribute_not_exists(#pk) OR #exp <= :now OR (#st = :inprogress AND #lease <= :nowms)"
 
-func (s *DynamoStore) claimPut(rec Record, now time.Time) *types.Put {
-	return &types.Put{
-		TableName:           aws.String(s.table),
-		Item:                recordItem(rec),
-		ConditionExpression: aws.String(claimCondition),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": PartitionKey, "#exp": TTLAttribute, "#st": attrStatus, "#lease": attrLease,
-		},
+// ownedCondition: still in progress under the same owner.
+const ownedCondition = "#owner = :owner AND #st = :inprogress"
+
+// The attribute names of the conditions, built once (the SDK only reads them).
+var (
+	claimNames = map[string]string{"#pk": PartitionKey, "#exp": TTLAttribute, "#st": attrStatus, "#lease": attrLease}
+	ownedNames = map[string]string{"#st": attrStatus, "#owner": attrOwner}
+)
+
+// Accepts implements Store.
+func (s *DynamoStore) Accepts(w Write) error {
+	if _, ok := w.(types.TransactWriteItem); !ok {
+		return fmt.Errorf("%w: DynamoStore takes a types.TransactWriteItem, not %T", ErrWriteKind, w)
+	}
+	return nil
+}
+
+// Claim implements Store.
+func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, writes ...Write) (*Record, error) {
+	rec.Status, rec.Response = InProgress, nil
+	put := &types.Put{
+		TableName: s.table, Item: recordItem(rec), ConditionExpression: aws.String(claimCondition),
+		ExpressionAttributeNames: claimNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":        ddb.N(now.Unix()),
-			":nowms":      ddb.N(now.UnixMilli()),
-			":inprogress": ddb.S(string(InProgress)),
+			":now": ddb.N(now.Unix()), ":nowms": ddb.N(now.UnixMilli()), ":inprogress": ddb.S(string(InProgress)),
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-}
-
-// Claim implements Store: one conditional PutItem, or one TransactWriteItems with guards.
-func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, guards ...Write) (*Record, error) {
-	rec.Status, rec.Response = InProgress, nil
-	put := s.claimPut(rec, now)
-	for attempt := 0; ; attempt++ {
-		var held map[string]types.AttributeValue
-		var err error
-		if len(guards) == 0 {
-			held, err = s.putClaim(ctx, put)
-		} else {
-			held, err = s.transactClaim(ctx, put, guards)
-		}
-		if errors.Is(err, errRetry) && attempt < maxConflictRetries {
-			// Another transaction was writing the record, most likely a concurrent claim of
-			// the same key: if it committed, it holds the key and this claim has lost.
-			if r, gerr := s.Get(ctx, rec.Key, now); gerr == nil && r != nil {
-				return r, nil
-			}
-			if err := pause(ctx, attempt); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil || held == nil {
-			return nil, err
-		}
-		if len(held) == 0 { // an emulator that does not return ALL_OLD: read it instead
-			r, err := s.Get(ctx, rec.Key, now)
-			if err != nil || r != nil {
-				return r, err
-			}
-			continue // gone in between: claim again
-		}
-		r, err := itemRecord(held)
-		return &r, err
-	}
-}
-
-var errRetry = errors.New("idem: transaction conflict")
-
-// putClaim returns nil when claimed, or the held item (possibly empty) when the condition failed.
-func (s *DynamoStore) putClaim(ctx context.Context, put *types.Put) (map[string]types.AttributeValue, error) {
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
-		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
-		ReturnValuesOnConditionCheckFailure: put.ReturnValuesOnConditionCheckFailure,
+	err := s.write(ctx, types.TransactWriteItem{Put: put}, writes, func() error {
+		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: put.ReturnValuesOnConditionCheckFailure,
+		})
+		return err
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if ccf.Item == nil {
-			return map[string]types.AttributeValue{}, nil
-		}
-		return ccf.Item, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("idem: claim: %w", err)
-	}
-	return nil, nil
-}
-
-func (s *DynamoStore) transactClaim(ctx context.Context, put *types.Put, guards []Write) (map[string]types.AttributeValue, error) {
-	items := []types.TransactWriteItem{{Put: put}}
-	for _, g := range guards {
-		items = append(items, g.Dynamo)
-	}
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+	var held *heldError
+	if !errors.As(err, &held) {
 		if err != nil {
 			return nil, fmt.Errorf("idem: claim: %w", err)
 		}
 		return nil, nil
 	}
-	reasons := tce.CancellationReasons
-	if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-		if reasons[0].Item == nil {
-			return map[string]types.AttributeValue{}, nil
+	if len(held.item) == 0 { // an emulator that does not return ALL_OLD: read it instead
+		r, err := s.Get(ctx, rec.Key, now)
+		if err != nil || r != nil {
+			return r, err
 		}
-		return reasons[0].Item, nil
+		return s.Claim(ctx, rec, now, writes...) // gone in between: claim again
 	}
-	for i, r := range reasons {
-		switch aws.ToString(r.Code) {
-		case "TransactionConflict":
-			return nil, errRetry
-		case "ConditionalCheckFailed":
-			return nil, fmt.Errorf("%w: guard %d", ErrWriteFailed, i-1)
-		}
-	}
-	return nil, fmt.Errorf("idem: claim: %w", err)
+	r, err := itemRecord(held.item)
+	return &r, err
 }
 
 // Get implements Store with a strongly consistent read.
 func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Record, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{PartitionKey: ddb.S(key)},
-		ConsistentRead: aws.Bool(true),
+	var out *dynamodb.GetItemOutput
+	err := retryConflicts(ctx, func() (err error) {
+		out, err = s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: s.key(key), ConsistentRead: aws.Bool(true)})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idem: get: %w", err)
@@ -235,111 +120,54 @@ func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Reco
 	return &r, nil
 }
 
-// Complete implements Store: UpdateItem conditioned on the owner, or one TransactWriteItems
-// with the attached writes.
+// Complete implements Store.
 func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write) error {
-	set := map[string]types.AttributeValue{":completed": ddb.S(string(Completed)), ":owner": ddb.S(rec.Owner), ":inprogress": ddb.S(string(InProgress))}
-	expr := "SET #st = :completed, " + attrRespStatus + " = :rs, " + attrTooLarge + " = :tl"
-	resp := rec.Response
-	if resp == nil {
-		resp = &Response{}
-	}
-	set[":rs"] = ddb.N(int64(resp.Status))
-	set[":tl"] = &types.AttributeValueMemberBOOL{Value: resp.TooLarge}
-	if !resp.TooLarge {
-		body, gz, err := encodeBody(resp.Body)
-		if err != nil {
-			return err
-		}
-		hdr, _ := json.Marshal(resp.Header)
-		expr += ", " + attrRespHeader + " = :rh, " + attrRespBody + " = :rb, " + attrRespGzip + " = :gz"
-		set[":rh"] = ddb.S(string(hdr))
-		set[":rb"] = &types.AttributeValueMemberB{Value: append([]byte{}, body...)}
-		set[":gz"] = &types.AttributeValueMemberBOOL{Value: gz}
-	}
+	expr, values := completion(rec.Response)
+	values[":owner"], values[":inprogress"] = ddb.S(rec.Owner), ddb.S(string(InProgress))
 	update := &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{PartitionKey: ddb.S(rec.Key)},
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
-		ExpressionAttributeNames:  map[string]string{"#st": attrStatus, "#owner": attrOwner},
-		ExpressionAttributeValues: set,
+		TableName: s.table, Key: s.key(rec.Key), UpdateExpression: aws.String(expr),
+		ConditionExpression: aws.String(ownedCondition), ExpressionAttributeNames: ownedNames,
+		ExpressionAttributeValues: values,
 		// On a failed condition, tell "our own earlier attempt already completed it" (the SDK
 		// retried a request whose answer was lost) from "someone else holds it now".
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	if len(writes) == 0 {
+	err := s.write(ctx, types.TransactWriteItem{Update: update}, writes, func() error {
 		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
 			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
 			ExpressionAttributeValues:           update.ExpressionAttributeValues,
 			ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
 		})
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			if completedBy(ccf.Item, rec.Owner) {
-				return nil
-			}
-			return ErrNotOwner
+		return err
+	})
+	var held *heldError
+	switch {
+	case errors.As(err, &held):
+		if ddb.String(held.item, attrOwner) == rec.Owner && ddb.String(held.item, attrStatus) == string(Completed) {
+			return nil // our own completion, repeated
 		}
-		if err != nil {
-			return fmt.Errorf("idem: complete: %w", err)
-		}
-		return nil
+		return ErrNotOwner
+	case err != nil:
+		return fmt.Errorf("idem: complete: %w", err)
 	}
-	items := []types.TransactWriteItem{{Update: update}}
-	for _, w := range writes {
-		items = append(items, w.Dynamo)
-	}
-	for attempt := 0; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			if err != nil {
-				return fmt.Errorf("idem: complete: %w", err)
-			}
-			return nil
-		}
-		retry := false
-		for i, r := range tce.CancellationReasons {
-			switch aws.ToString(r.Code) {
-			case "ConditionalCheckFailed":
-				if i == 0 {
-					if completedBy(r.Item, rec.Owner) {
-						return nil
-					}
-					return ErrNotOwner
-				}
-				return fmt.Errorf("%w: write %d", ErrWriteFailed, i-1)
-			case "TransactionConflict":
-				retry = true
-			}
-		}
-		if !retry || attempt >= maxConflictRetries {
-			return fmt.Errorf("idem: complete: %w", err)
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return err
-		}
-	}
-}
-
-// completedBy reports whether item is a record completed by owner.
-func completedBy(item map[string]types.AttributeValue, owner string) bool {
-	return ddb.String(item, attrOwner) == owner && ddb.String(item, attrStatus) == string(Completed)
+	return nil
 }
 
 // Release implements Store.
 func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{PartitionKey: ddb.S(key)},
-		ConditionExpression:       aws.String("#owner = :owner AND #st = :inprogress"),
-		ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#st": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": ddb.S(owner), ":inprogress": ddb.S(string(InProgress))},
+	err := retryConflicts(ctx, func() error {
+		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: s.table, Key: s.key(key), ConditionExpression: aws.String(ownedCondition),
+			ExpressionAttributeNames: ownedNames,
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":owner": ddb.S(owner), ":inprogress": ddb.S(string(InProgress)),
+			},
+		})
+		return err
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	var held *heldError
+	if errors.As(err, &held) {
 		return ErrNotOwner
 	}
 	if err != nil {
@@ -348,105 +176,92 @@ func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
 	return nil
 }
 
-// pause backs off between transaction-conflict retries: 5 ms doubling to 320 ms, jittered
-// (±50 %) so that colliding requests do not collide again.
-func pause(ctx context.Context, attempt int) error {
-	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
-	t := time.NewTimer(d/2 + rand.N(d))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
+func (s *DynamoStore) key(k string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{PartitionKey: ddb.S(k)}
+}
+
+// write commits own (the record's write) alone with single, or with writes in one
+// TransactWriteItems, retrying transaction conflicts. A failed condition on the record is a
+// *heldError; on one of writes, ErrWriteFailed.
+func (s *DynamoStore) write(ctx context.Context, own types.TransactWriteItem, writes []Write, single func() error) error {
+	if len(writes) == 0 {
+		return retryConflicts(ctx, single)
+	}
+	items := []types.TransactWriteItem{own}
+	for _, w := range writes {
+		if err := s.Accepts(w); err != nil {
+			return err
+		}
+		items = append(items, w.(types.TransactWriteItem))
+	}
+	return retryConflicts(ctx, func() error {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		return err
+	})
+}
+
+// heldError is a failed condition on the record itself, with the item as it stood (ALL_OLD).
+type heldError struct{ item map[string]types.AttributeValue }
+
+func (e *heldError) Error() string { return "idem: record condition failed" }
+
+// errConflict: DynamoDB refused a write because a transaction was writing the same item.
+var errConflict = errors.New("idem: transaction conflict")
+
+// classify is the one place that reads DynamoDB's answers to a write: a failed condition on the
+// record (index 0) is a *heldError; on another item of a transaction, ErrWriteFailed; a
+// conflict with another transaction, errConflict (retried); anything else unchanged.
+func classify(err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	var tce *types.TransactionConflictException
+	var cancelled *types.TransactionCanceledException
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &ccf):
+		return &heldError{item: ccf.Item}
+	case errors.As(err, &tce):
+		return errConflict
+	case !errors.As(err, &cancelled):
+		return err
 	}
-}
-
-func recordItem(r Record) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		PartitionKey:    ddb.S(r.Key),
-		attrStatus:      ddb.S(string(r.Status)),
-		attrFingerprint: ddb.S(r.Fingerprint),
-		attrOwner:       ddb.S(r.Owner),
-		attrLease:       ddb.N(r.LeaseUntil.UnixMilli()),
-		TTLAttribute:    ddb.N(r.ExpiresAt.Unix()),
-		attrCreated:     ddb.N(r.CreatedAt.UnixMilli()),
-	}
-}
-
-func itemRecord(item map[string]types.AttributeValue) (Record, error) {
-	r := Record{
-		Key:         ddb.String(item, PartitionKey),
-		Status:      Status(ddb.String(item, attrStatus)),
-		Fingerprint: ddb.String(item, attrFingerprint),
-		Owner:       ddb.String(item, attrOwner),
-		LeaseUntil:  time.UnixMilli(getN(item, attrLease)),
-		ExpiresAt:   time.Unix(getN(item, TTLAttribute), 0),
-		CreatedAt:   time.UnixMilli(getN(item, attrCreated)),
-	}
-	if r.Status != Completed {
-		return r, nil
-	}
-	resp := &Response{Status: int(getN(item, attrRespStatus)), TooLarge: getBool(item, attrTooLarge)}
-	if !resp.TooLarge {
-		if h := ddb.String(item, attrRespHeader); h != "" && h != "null" {
-			if err := json.Unmarshal([]byte(h), &resp.Header); err != nil {
-				return r, fmt.Errorf("idem: stored headers of %s: %w", r.Key, err)
+	conflict := false
+	for i, r := range cancelled.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			if i == 0 {
+				return &heldError{item: r.Item}
 			}
+			return fmt.Errorf("%w: write %d", ErrWriteFailed, i-1)
+		case "TransactionConflict":
+			conflict = true
 		}
-		body := getB(item, attrRespBody)
-		if getBool(item, attrRespGzip) {
-			zr, err := gzip.NewReader(bytes.NewReader(body))
-			if err != nil {
-				return r, fmt.Errorf("idem: stored body of %s: %w", r.Key, err)
-			}
-			if body, err = io.ReadAll(zr); err != nil {
-				return r, fmt.Errorf("idem: stored body of %s: %w", r.Key, err)
-			}
+	}
+	if conflict {
+		return errConflict
+	}
+	return err
+}
+
+// maxConflictRetries bounds the retries of a write that met a transaction on its item: the SDK
+// does not retry those, and they are routine when duplicates of one key arrive together.
+const maxConflictRetries = 10
+
+// retryConflicts runs call, classified, retrying conflicts with jittered backoff (5 ms doubling
+// to 320 ms, ±50 %, so colliding requests do not collide again).
+func retryConflicts(ctx context.Context, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := classify(call())
+		if !errors.Is(err, errConflict) || attempt >= maxConflictRetries {
+			return err
 		}
-		resp.Body = body
+		d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
+		t := time.NewTimer(d/2 + rand.N(d))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	r.Response = resp
-	return r, nil
-}
-
-// encodeBody gzips large bodies; the middleware has already turned bodies too large even
-// compressed into TooLarge responses (see fitResponse).
-func encodeBody(body []byte) ([]byte, bool, error) {
-	if len(body) <= compressAbove {
-		return body, false, nil
-	}
-	z, err := gzipBytes(body)
-	return z, true, err
-}
-
-func gzipBytes(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// getN reads a number attribute; a missing or malformed one reads as 0, which makes a record
-// expired and its lease ended, so the key is claimed afresh rather than stuck.
-func getN(item map[string]types.AttributeValue, k string) int64 {
-	n, _ := ddb.Int(item, k)
-	return n
-}
-
-func getB(item map[string]types.AttributeValue, k string) []byte {
-	if v, ok := item[k].(*types.AttributeValueMemberB); ok {
-		return v.Value
-	}
-	return nil
-}
-
-func getBool(item map[string]types.AttributeValue, k string) bool {
-	v, ok := item[k].(*types.AttributeValueMemberBOOL)
-	return ok && v.Value
 }

@@ -246,11 +246,28 @@ func TestMiddleware(t *testing.T) {
 					t.Fatalf("handler ran %d times, want 2", e.calls.Load())
 				}
 			})
-			t.Run("a cancelled request releases its claim", func(t *testing.T) {
+			t.Run("a request cancelled after its handler answered stores the answer", func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				e := newEnv(t, newFixture(t), idem.Config{}, func(w http.ResponseWriter, r *http.Request) {
+					created(w, r)
+					cancel() // the client goes away after the work was done
+				})
+				first := e.do("k", `{}`, func(r *http.Request) { *r = *r.WithContext(ctx) })
+				retry := e.do("k", `{}`)
+				if retry.Code != 201 || retry.Header().Get(idem.ReplayedHeader) != "true" || retry.Body.String() != first.Body.String() {
+					t.Fatalf("retry after cancel = %d %v %s, want the stored 201 %s", retry.Code, retry.Header(), retry.Body, first.Body)
+				}
+				if e.calls.Load() != 1 {
+					t.Fatalf("handler ran %d times, want 1", e.calls.Load())
+				}
+			})
+			t.Run("a handler that fails because its request was cancelled releases the claim", func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				e := newEnv(t, newFixture(t), idem.Config{}, func(w http.ResponseWriter, r *http.Request) {
 					if r.Header.Get("X-Cancel") != "" {
 						cancel() // the client goes away mid-request
+						<-r.Context().Done()
+						w.WriteHeader(http.StatusServiceUnavailable)
 						return
 					}
 					created(w, r)

@@ -47,7 +47,7 @@ func memoryFixture(t *testing.T) fixture {
 	return fixture{
 		store: idem.NewMemoryStore(),
 		marker: func(name string) idem.Write {
-			return idem.Write{Memory: func() error {
+			return func() error {
 				mu.Lock()
 				defer mu.Unlock()
 				if made[name] {
@@ -55,17 +55,17 @@ func memoryFixture(t *testing.T) fixture {
 				}
 				made[name] = true
 				return nil
-			}}
+			}
 		},
 		markerAbsent: func(name string) idem.Write {
-			return idem.Write{Memory: func() error {
+			return func() error {
 				mu.Lock()
 				defer mu.Unlock()
 				if made[name] {
 					return errors.New("marker exists")
 				}
 				return nil
-			}}
+			}
 		},
 		markers: func(*testing.T) int { mu.Lock(); defer mu.Unlock(); return len(made) },
 	}
@@ -81,16 +81,16 @@ func dynamoFixture(t *testing.T) fixture {
 	return fixture{
 		store: idem.NewDynamoStore(c, table),
 		marker: func(name string) idem.Write {
-			return idem.Write{Dynamo: types.TransactWriteItem{Put: &types.Put{
+			return types.TransactWriteItem{Put: &types.Put{
 				TableName: aws.String(markers), Item: key(name),
 				ConditionExpression: aws.String("attribute_not_exists(" + idem.PartitionKey + ")"),
-			}}}
+			}}
 		},
 		markerAbsent: func(name string) idem.Write {
-			return idem.Write{Dynamo: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 				TableName: aws.String(markers), Key: key(name),
 				ConditionExpression: aws.String("attribute_not_exists(" + idem.PartitionKey + ")"),
-			}}}
+			}}
 		},
 		markers: func(t *testing.T) int {
 			out, err := c.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(markers), Select: types.SelectCount, ConsistentRead: aws.Bool(true)})
