@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/idem"
@@ -38,10 +41,15 @@ type Options struct {
 
 // New returns the handler of POST /checkout and GET /orders/{id}. Every error it answers is an
 // RFC 9457 problem, including 404 for unknown paths and 405 (with Allow) for other methods.
-// It panics when a required dependency is nil.
+// It panics when a required dependency is nil, or when the idempotency store cannot commit the
+// order store's writes (a memory store paired with a DynamoDB one): wiring mistakes fail at
+// start-up, never as writes silently skipped.
 func New(opts Options) http.Handler {
 	if opts.Orders == nil || opts.Payments == nil || opts.Idem == nil {
 		panic("checkout: Options.Orders, Payments and Idem are required")
+	}
+	if err := Check(opts.Idem, opts.Orders); err != nil {
+		panic(err.Error())
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -51,17 +59,15 @@ func New(opts Options) http.Handler {
 	}
 	s := &service{Options: opts}
 	s.idempotent = idem.Middleware(idem.Config{
-		Store:     opts.Idem,
-		Scope:     Scope,
-		TTL:       opts.TTL,
-		Wait:      opts.Wait,
-		MaxBody:   MaxBody,
-		Principal: opts.Principal,
-		Now:       opts.Now,
-		Logger:    opts.Logger,
-		Guard: func(scopedKey string) []idem.Write {
-			return []idem.Write{opts.Orders.Absent(OrderID(scopedKey))}
-		},
+		Store:       opts.Idem,
+		Scope:       Scope,
+		TTL:         opts.TTL,
+		Wait:        opts.Wait,
+		MaxBody:     MaxBody,
+		Principal:   opts.Principal,
+		Now:         opts.Now,
+		Logger:      opts.Logger,
+		Guard:       s.begin,
 		GuardFailed: http.HandlerFunc(s.existingOrder),
 	})(http.HandlerFunc(s.pay))
 
@@ -74,6 +80,19 @@ func New(opts Options) http.Handler {
 		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
 	})
 	return mux
+}
+
+// Check reports whether keys can commit the writes of store: the order is written in the same
+// transaction as the idempotency claim and completion, so both must live in one database.
+func Check(keys idem.Store, store orders.Store) error {
+	w, err := store.Begin(orders.Order{ID: orderPrefix + "check", CartID: "c", Amount: 1, Currency: "usd", ProviderKey: "check"})
+	if err != nil {
+		return fmt.Errorf("checkout: the order store cannot build a write: %w", err)
+	}
+	if err := keys.Accepts(w); err != nil {
+		return fmt.Errorf("checkout: the idempotency store cannot commit the order store's writes (%T with %T): %w", keys, store, err)
+	}
+	return nil
 }
 
 type service struct {
@@ -121,8 +140,36 @@ func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
 	s.idempotent.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
 }
 
-// pay runs once per key, under the engine's claim: it charges and attaches the order to the
-// claim's completion, so the order and the stored response are committed together.
+// begin returns the claim's write: the order, in state created, before any money moves (a
+// recovery point). It is committed with the idempotency record in one transaction, so a charge
+// can never exist without an order pointing at it: a crash after the charge leaves the order
+// created, and a retry, the provider's webhook or the reconciler settles it. The write fails
+// when the key's order was already settled (its idempotency record expired): existingOrder
+// answers then.
+func (s *service) begin(r *http.Request, scopedKey string) ([]idem.Write, error) {
+	req, ok := r.Context().Value(requestKey{}).(request)
+	if !ok {
+		return nil, errors.New("checkout: begin without a validated request")
+	}
+	now := s.Now()
+	principal := ""
+	if s.Principal != nil {
+		principal = s.Principal(r)
+	}
+	w, err := s.Orders.Begin(orders.Order{
+		ID: OrderID(scopedKey), CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
+		CustomerEmail: req.CustomerEmail, PaymentMethod: req.PaymentMethod, Owner: principal,
+		ProviderKey: ProviderKey(scopedKey), Status: orders.Created, CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []idem.Write{w}, nil
+}
+
+// pay runs once per key, under the engine's claim, with the order already recorded as created:
+// it charges, and attaches the order's outcome to the claim's completion, so the outcome and the
+// stored response are committed together.
 func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info, ok := idem.FromContext(ctx)
@@ -133,21 +180,20 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := OrderID(info.ScopedKey)
-	now := s.Now()
 	order := orders.Order{ID: id, CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
-		CustomerEmail: req.CustomerEmail, CreatedAt: now, UpdatedAt: now}
-	intent, err := s.Payments.CreatePayment(ctx, payment.Request{
-		OrderID: id, Amount: req.Amount, Currency: req.Currency, PaymentMethod: req.PaymentMethod,
-		CustomerEmail: req.CustomerEmail, IdempotencyKey: ProviderKey(info.ScopedKey),
-	})
+		CustomerEmail: req.CustomerEmail, CreatedAt: s.Now()}
+	intent, err := s.charge(ctx, id, req, info.ScopedKey)
 	var declined *payment.DeclinedError
 	var rejected *payment.RejectedError
+	var notYet *retryLater
 	switch {
 	case err == nil:
 	case errors.As(err, &declined):
 		// A decline is an answer: the failed order and the 402 are stored and replayed.
-		order.Status, order.PaymentIntentID = orders.Failed, declined.IntentID
-		idem.Attach(ctx, s.Orders.Insert(order))
+		if !s.settle(ctx, id, orders.Failed, declined.IntentID) {
+			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+			return
+		}
 		code := declined.Code
 		if declined.DeclineCode != "" && declined.DeclineCode != code {
 			code += ": " + declined.DeclineCode
@@ -155,9 +201,15 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
 			"the payment was declined (%s); order %s is failed; start a new checkout with a new Idempotency-Key to pay another way", code, id)))
 		return
+	case errors.As(err, &notYet):
+		p := problem.New(http.StatusBadGateway, problem.ProviderError, notYet.detail)
+		p.RetryAfter = notYet.after
+		problem.Write(w, p)
+		return
 	case errors.Is(err, payment.ErrUnavailable):
-		// Nothing is known to have happened: the engine releases the claim on 5xx, and the
-		// retry sends the same provider key, so a charge that did happen is found, not repeated.
+		// Nothing is known to have happened: the engine releases the claim on 5xx, the order
+		// stays created, and the retry sends the same provider key, so a charge that did happen
+		// is found, not repeated.
 		s.Logger.WarnContext(ctx, "checkout: payment provider unavailable", "order_id", id, "error", err.Error())
 		p := problem.New(http.StatusBadGateway, problem.ProviderError,
 			"the payment provider could not be reached; retry with the same Idempotency-Key")
@@ -185,13 +237,88 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	order.PaymentIntentID = intent.ID
-	idem.Attach(ctx, s.Orders.Insert(order))
+	if !s.settle(ctx, id, order.Status, intent.ID) {
+		problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		return
+	}
 	res := view(order)
 	if order.Status != orders.Paid {
 		res.ClientSecret = intent.ClientSecret
 	}
 	w.Header().Set("Location", "/orders/"+id)
 	writeJSON(w, http.StatusCreated, res)
+}
+
+// SearchSettle is how long after a provider key was first used the provider's search is trusted
+// to show a payment made with it (Stripe: searchable within about a minute).
+const SearchSettle = 2 * time.Minute
+
+// retryLater is a provider failure that a retry can only get past later.
+type retryLater struct {
+	detail string
+	after  int // seconds
+}
+
+func (e *retryLater) Error() string { return e.detail }
+
+// charge creates the order's payment under its provider key. A provider that stored a failure
+// against that key replays it to every retry (Stripe does, for 24 h), which would block the order
+// for a day: then charge moves to a new key, but only once the provider's search, trusted after
+// SearchSettle, shows that no payment exists for the order (if one does, it is the answer). The
+// key in use is recorded on the order, so every later attempt uses it and there is never a
+// second charge.
+func (s *service) charge(ctx context.Context, id string, req request, scopedKey string) (payment.Intent, error) {
+	preq := payment.Request{
+		OrderID: id, Amount: req.Amount, Currency: req.Currency, PaymentMethod: req.PaymentMethod,
+		CustomerEmail: req.CustomerEmail, IdempotencyKey: ProviderKey(scopedKey),
+	}
+	intent, err := s.Payments.CreatePayment(ctx, preq)
+	if !errors.Is(err, payment.ErrReplayedFailure) {
+		return intent, err
+	}
+	o, gerr := s.Orders.Get(ctx, id)
+	if gerr != nil {
+		return intent, err
+	}
+	if o.ProviderKey != "" && o.ProviderKey != preq.IdempotencyKey {
+		preq.IdempotencyKey = o.ProviderKey // an earlier retry moved to this key
+		if intent, err = s.Payments.CreatePayment(ctx, preq); !errors.Is(err, payment.ErrReplayedFailure) {
+			return intent, err
+		}
+	}
+	since := o.ProviderKeyAt
+	if since.IsZero() {
+		since = o.CreatedAt
+	}
+	if wait := since.Add(SearchSettle).Sub(s.Now()); wait > 0 {
+		return intent, &retryLater{after: int(math.Ceil(wait.Seconds())), detail: "the payment provider failed and keeps " +
+			"answering that failure for this attempt; retry with the same Idempotency-Key after Retry-After seconds"}
+	}
+	found, err := s.Payments.FindByOrder(ctx, id)
+	if err != nil {
+		return payment.Intent{}, err
+	}
+	if found != nil {
+		s.Logger.InfoContext(ctx, "checkout: payment found after a stored provider failure", "order_id", id, "intent", found.ID)
+		return *found, nil
+	}
+	next := NextProviderKey(preq.IdempotencyKey)
+	if err := s.Orders.Rekey(ctx, id, preq.IdempotencyKey, next, s.Now()); err != nil {
+		return payment.Intent{}, fmt.Errorf("%w: recording the new provider key: %w", payment.ErrUnavailable, err)
+	}
+	s.Logger.WarnContext(ctx, "checkout: new provider key after a stored provider failure", "order_id", id)
+	preq.IdempotencyKey = next
+	return s.Payments.CreatePayment(ctx, preq)
+}
+
+// settle attaches the order's outcome to the claim's completion.
+func (s *service) settle(ctx context.Context, id string, to orders.Status, intentID string) bool {
+	w, err := s.Orders.Settle(id, to, intentID, s.Now())
+	if err == nil && idem.Attach(ctx, w) {
+		return true
+	}
+	s.Logger.ErrorContext(ctx, "checkout: order outcome not attached", "order_id", id, "status", string(to), "error", fmt.Sprint(err))
+	return false
 }
 
 // rejected answers a request the provider refused. Buyer input it names (an unknown payment
@@ -204,6 +331,10 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	if field, ok := buyerFields[e.Param]; ok && e.Type == "invalid_request_error" && e.StatusCode < 500 &&
 		e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden {
 		s.Logger.InfoContext(r.Context(), "checkout: payment rejected for buyer input", "order_id", id, "error", e.Error())
+		if !s.settle(r.Context(), id, orders.Failed, "") {
+			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+			return
+		}
 		p := problem.New(http.StatusBadRequest, problem.InvalidRequest, "the payment provider refused "+field+": "+e.Message)
 		p.Field = field
 		problem.Write(w, p)
@@ -211,6 +342,10 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	}
 	if e.Type == "idempotency_error" {
 		s.Logger.WarnContext(r.Context(), "checkout: provider key reused with other parameters", "order_id", id, "error", e.Error())
+		if !s.settle(r.Context(), id, orders.Failed, "") {
+			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+			return
+		}
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
 			"this Idempotency-Key was used with a different request; use a new key for a new request"))
 		return
@@ -242,7 +377,8 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
 			Detail: "the order of this Idempotency-Key could not be read; retry with the same key", RetryAfter: 1})
 		return
 	}
-	if o.CartID != req.CartID || o.Amount != req.Amount || o.Currency != req.Currency || o.CustomerEmail != req.CustomerEmail {
+	if o.CartID != req.CartID || o.Amount != req.Amount || o.Currency != req.Currency ||
+		o.CustomerEmail != req.CustomerEmail || o.PaymentMethod != req.PaymentMethod {
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
 			"this Idempotency-Key was used with a different request; use a new key for a new request"))
 		return
@@ -256,22 +392,31 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, view(o))
 }
 
-// getOrder answers GET /orders/{id}.
+// getOrder answers GET /orders/{id}. An order created by an identified caller (an authorizer's
+// principal) is only shown to that caller: anyone else gets the same 404 as for an unknown id.
+// Without a caller identity the order is shown without personal data (no customer_email).
 func (s *service) getOrder(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validOrderID(id) {
 		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order"))
 		return
 	}
+	principal := ""
+	if s.Principal != nil {
+		principal = s.Principal(r)
+	}
 	o, err := s.Orders.Get(r.Context(), id)
 	switch {
-	case errors.Is(err, orders.ErrNotFound):
+	case errors.Is(err, orders.ErrNotFound) || (err == nil && o.Owner != "" && o.Owner != principal):
 		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order: "+id))
 	case err != nil:
 		s.Logger.ErrorContext(r.Context(), "checkout: get order", "order_id", id, "error", err.Error())
 		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
 			Detail: "the order store is unavailable; retry", RetryAfter: 1})
 	default:
+		if principal == "" {
+			o.CustomerEmail = ""
+		}
 		writeJSON(w, http.StatusOK, o)
 	}
 }
@@ -328,9 +473,21 @@ func OrderID(scopedKey string) string {
 	return orderPrefix + scopedKey
 }
 
-// ProviderKey returns the idempotency key sent to the payment provider for a scoped key: the
-// same on every attempt, including one that takes over an expired lease.
+// ProviderKey returns the first idempotency key sent to the payment provider for a scoped key:
+// the same on every attempt, including one that takes over an expired lease.
 func ProviderKey(scopedKey string) string { return "checkout-" + scopedKey }
+
+// NextProviderKey returns the key that follows key after a stored provider failure: key/2,
+// key/3, and so on.
+func NextProviderKey(key string) string {
+	base, n := key, 1
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		if m, err := strconv.Atoi(key[i+1:]); err == nil {
+			base, n = key[:i], m
+		}
+	}
+	return base + "/" + strconv.Itoa(n+1)
+}
 
 func validOrderID(id string) bool {
 	if len(id) != len(orderPrefix)+orderIDChars || id[:len(orderPrefix)] != orderPrefix {

@@ -201,7 +201,9 @@ func (s *DynamoStore) write(ctx context.Context, own types.TransactWriteItem, wr
 }
 
 // heldError is a failed condition on the record itself, with the item as it stood (ALL_OLD).
-type heldError struct{ item map[string]types.AttributeValue }
+type heldError struct {
+	item map[string]types.AttributeValue
+}
 
 func (e *heldError) Error() string { return "idem: record condition failed" }
 

@@ -1,6 +1,8 @@
 package idem_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,4 +43,25 @@ func ExampleMiddleware() {
 	// 201 true {"order":1}
 	// 422  {"type":"/problems/idempotency-key-reused","title":"Unprocessable Entity","status":422,"detail":"this Idempotency-Key was used with a different request; use a new key for a new request"}
 	// 201  {"order":2}
+}
+
+// Any function can be made idempotent, not only an HTTP handler: here a job run twice for the
+// same event charges once.
+func ExampleGroup_Do() {
+	g := idem.NewGroup(idem.NewMemoryStore(), idem.Options{})
+	charges := 0
+	charge := func(context.Context) (idem.Response, error) {
+		charges++
+		return idem.Response{Body: []byte(fmt.Sprintf("charge #%d", charges))}, nil
+	}
+	for range 2 {
+		res, replayed, err := g.Do(context.Background(), idem.Call{Key: "evt_123", Fingerprint: "amount=100"}, charge)
+		fmt.Println(string(res.Body), replayed, err)
+	}
+	_, _, err := g.Do(context.Background(), idem.Call{Key: "evt_123", Fingerprint: "amount=999"}, charge)
+	fmt.Println(errors.Is(err, idem.ErrMismatch), charges)
+	// Output:
+	// charge #1 false <nil>
+	// charge #1 true <nil>
+	// true 1
 }

@@ -57,8 +57,9 @@ type Config struct {
 	// 422. Default: Fingerprint of the method, path and body bytes.
 	Fingerprint func(r *http.Request, body []byte) string
 	// Guard returns writes committed atomically with the claim: if one fails, nothing is claimed
-	// and GuardFailed answers instead (default 409), unclaimed, with FromContext's Info.
-	Guard       func(scopedKey string) []Write
+	// and GuardFailed answers instead (default 409), unclaimed, with FromContext's Info. An error
+	// answers 500 unclaimed.
+	Guard       func(r *http.Request, scopedKey string) ([]Write, error)
 	GuardFailed http.Handler
 	// MismatchDetail is the detail of the 422 for a key reused with another request.
 	MismatchDetail string
@@ -185,7 +186,11 @@ func (e *exchange) serve() {
 	e.key = ScopedKey(scope, principal, clientKey)
 	call := Call{Key: e.key, Fingerprint: cfg.Fingerprint(r, body), ClientKey: clientKey}
 	if cfg.Guard != nil {
-		call.With = cfg.Guard(e.key)
+		if call.With, err = cfg.Guard(r, e.key); err != nil {
+			cfg.Logger.Error("idempotency claim writes", "key", e.key, "error", err.Error())
+			e.fail(Rejected, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+			return
+		}
 	}
 	resp, replayed, err := e.g.Do(r.Context(), call, e.handle)
 	var rel *errRelease
