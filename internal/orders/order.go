@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/checkout-idem/checkout/internal/idem"
 )
 
 // Order is one order, as stored and as returned by GET /orders/{id}.
@@ -17,45 +15,96 @@ type Order struct {
 	Status          Status    `json:"status"`
 	PaymentIntentID string    `json:"payment_intent_id"`
 	CustomerEmail   string    `json:"customer_email,omitempty"`
+	AmountRefunded  int64     `json:"amount_refunded"` // minor units; only ever rises
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// Owner is the caller principal that created the order ("" anonymous).
+	Owner string `json:"-"`
+	// PaymentMethod is the one the order was created with, compared when its key is reused
+	// after the idempotency record expired.
+	PaymentMethod string `json:"-"`
+	// ProviderKey is the idempotency key sent to the payment provider for this order.
+	ProviderKey string `json:"-"`
 }
 
 // Store errors.
 var (
 	ErrNotFound = errors.New("orders: order not found")
 	ErrExists   = errors.New("orders: order already exists")
+	// ErrConflict: a Begin or Settle write found the order in a state it may not change (the
+	// memory store's writes return it; DynamoDB cancels the transaction instead).
+	ErrConflict = errors.New("orders: order not in a state this write accepts")
+	// ErrForeignIntent: a Change names a payment intent that is not the order's (or, for an
+	// order without one, an amount or currency that differ from the order's). Nothing changed.
+	ErrForeignIntent = errors.New("orders: change for another payment intent")
 )
+
+// Change is what a payment event or the reconciler asks Store.Apply to do to an order.
+type Change struct {
+	// To is the status asked for. Refunded with AmountRefunded < Amount is a partial refund:
+	// the status stays and only AmountRefunded is recorded.
+	To Status
+	// IntentID is the provider's payment intent. The change applies when it is the order's,
+	// or when the order has none and Amount and Currency equal the order's (then IntentID is
+	// recorded).
+	IntentID string
+	Amount   int64  // the intent's (or charge's) amount, minor units
+	Currency string // lowercase ISO 4217
+	// AmountRefunded is the total refunded so far (charge.refunded's amount_refunded).
+	AmountRefunded int64
+	Now            time.Time // becomes UpdatedAt
+	// UpdatedBefore, when not zero, applies the change only to an order last updated before
+	// it: the reconciler's guard against a retry or an event that moved the order meanwhile.
+	UpdatedBefore time.Time
+}
+
+// Applied is the result of Store.Apply.
+type Applied struct {
+	// Changed reports whether the call changed the order: its status, or its AmountRefunded
+	// (a partial refund). False for a repeated, late or older event.
+	Changed bool
+	// Order is the order after the call; the zero Order when the stored one was not read.
+	Order Order
+}
 
 // Store keeps orders. MemoryStore and DynamoStore implement it and pass the same contract tests.
 // Times are stored in UTC with nanosecond precision; stored orders come back with UTC times.
+//
+// Begin and Settle return writes for the caller to commit atomically with an idempotency record:
+// a types.TransactWriteItem (DynamoStore) or a func() error that checks and then applies under
+// the store's own lock (MemoryStore; it calls nothing else, so it may run under another
+// store's lock).
 type Store interface {
 	// Get returns the order id (strongly consistent), or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
-	// Insert returns a write that creates o unless an order with o.ID exists, to be committed
-	// with an idempotency completion (idem.Store.Complete). An empty o.Status is stored as
-	// Pending. The write fails when the order exists: its Memory half returns ErrExists, its
-	// Dynamo half fails its condition (the idempotency store reports idem.ErrWriteFailed).
-	Insert(o Order) idem.Write
-	// Absent returns a write that changes nothing and fails when order id exists: a guard for
-	// an idempotency claim (idem.Store.Claim).
-	Absent(id string) idem.Write
+	// Begin returns the write that records o in state Created, to commit with the claim of its
+	// idempotency key: it creates the order, or resets one that is Created (a retry taking
+	// over a crashed attempt: the stored CreatedAt and ProviderKey are kept) or Abandoned. It
+	// fails (the transaction is cancelled; the memory write returns ErrConflict) when the
+	// order exists in any other state. An empty ID or ProviderKey or an Amount <= 0 is a Go
+	// error, not a write.
+	Begin(o Order) (any, error)
+	// Settle returns the write that moves order id to to (Pending, RequiresAction, Failed or
+	// Paid) at now, recording intentID when not empty, to commit with the idempotency
+	// completion. It fails when the order is absent, ranks above to, or has another intent;
+	// an equal rank (a webhook came first) succeeds. Another to is a Go error.
+	Settle(id string, to Status, intentID string, now time.Time) (any, error)
+	// Apply applies c to order id with one conditional write (see Change): the rank only
+	// rises, AmountRefunded never decreases. An unknown id returns ErrNotFound, a foreign
+	// intent an error matching ErrForeignIntent, an invalid c.To ErrInvalidStatus.
+	Apply(ctx context.Context, id string, c Change) (Applied, error)
+	// Stuck returns at most limit orders in Created or Pending last updated before before,
+	// oldest first (eventually consistent in DynamoDB: a sparse index, never a Scan).
+	Stuck(ctx context.Context, before time.Time, limit int) ([]Order, error)
 	// Create inserts o on its own, or returns ErrExists. For tools and tests; the checkout
-	// path uses Insert.
+	// path uses Begin. An empty o.Status is stored as Created.
 	Create(ctx context.Context, o Order) error
-	// Advance moves order id to status to, at now, if to ranks higher than its current status
-	// (see Status.Rank); otherwise it changes nothing and returns changed == false. An unknown
-	// id returns ErrNotFound, an invalid to ErrInvalidStatus. A non-empty paymentIntentID is
-	// recorded with the change if the order has none yet: the first intent id sticks.
-	Advance(ctx context.Context, id string, to Status, paymentIntentID string, now time.Time) (changed bool, err error)
-	// Count returns the number of orders (a full scan in DynamoDB: for tests and tools).
-	Count(ctx context.Context) (int, error)
 }
 
 // normalize is what both stores apply before storing o.
 func normalize(o Order) Order {
 	if o.Status == "" {
-		o.Status = Pending
+		o.Status = Created
 	}
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	return o

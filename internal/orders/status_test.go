@@ -10,7 +10,8 @@ import (
 )
 
 func TestStatusRanks(t *testing.T) {
-	order := []orders.Status{orders.Pending, orders.RequiresAction, orders.Failed, orders.Paid, orders.Refunded}
+	order := []orders.Status{orders.Created, orders.Pending, orders.RequiresAction, orders.Failed,
+		orders.Abandoned, orders.Paid, orders.Refunded}
 	for i, s := range order {
 		if s.Rank() != i {
 			t.Errorf("%s.Rank() = %d, want %d", s, s.Rank(), i)
@@ -30,7 +31,9 @@ func TestParseStatus(t *testing.T) {
 		want orders.Status
 		err  bool
 	}{
+		{"created", orders.Created, false},
 		{"pending", orders.Pending, false},
+		{"Abandoned", orders.Abandoned, false},
 		{"requires_action", orders.RequiresAction, false},
 		{" PAID ", orders.Paid, false},
 		{"refunded", orders.Refunded, false},
@@ -57,19 +60,21 @@ func TestParseStatus(t *testing.T) {
 func TestOrderJSON(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	o := orders.Order{ID: "ord_1", CartID: "cart_1", Amount: 1999, Currency: "eur", Status: orders.Paid,
-		PaymentIntentID: "pi_1", CreatedAt: at, UpdatedAt: at.Add(time.Second)}
+		PaymentIntentID: "pi_1", AmountRefunded: 500, CreatedAt: at, UpdatedAt: at.Add(time.Second),
+		Owner: "user-1", PaymentMethod: "pm_card_visa", ProviderKey: "checkout-k"}
 	b, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"order_id":"ord_1","cart_id":"cart_1","amount":1999,"currency":"eur","status":"paid",` +
-		`"payment_intent_id":"pi_1","created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T12:00:01Z"}`
+		`"payment_intent_id":"pi_1","amount_refunded":500,"created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T12:00:01Z"}`
 	if string(b) != want {
 		t.Fatalf("JSON:\n got %s\nwant %s", b, want)
 	}
 	o.CustomerEmail = "a@example.com"
 	b, _ = json.Marshal(o)
 	var back orders.Order
+	o.Owner, o.PaymentMethod, o.ProviderKey = "", "", "" // never in the JSON
 	if err := json.Unmarshal(b, &back); err != nil || back != o {
 		t.Fatalf("round trip = %+v, %v, want %+v", back, err, o)
 	}
