@@ -37,18 +37,20 @@ func NewDynamoStore(client DynamoDBAPI, table string) *DynamoStore {
 // Attributes besides PartitionKey, OpenAttribute and UpdatedAttribute. Times are fixed-width
 // RFC 3339 strings in UTC with nanoseconds; status_rank (Status.Rank) is what conditions compare.
 const (
-	attrCart     = "cart_id"
-	attrAmount   = "amount"
-	attrCurr     = "currency"
-	attrStatus   = "status"
-	attrRank     = "status_rank"
-	attrIntent   = "payment_intent_id" // absent until known
-	attrEmail    = "customer_email"    // absent when empty
-	attrOwner    = "owner"             // absent when empty
-	attrMethod   = "payment_method"    // absent when empty
-	attrProvKey  = "provider_key"      // absent on orders made by Create without one
-	attrRefunded = "amount_refunded"   // absent until a refund
-	attrCreated  = "created_at"
+	attrCart    = "cart_id"
+	attrAmount  = "amount"
+	attrCurr    = "currency"
+	attrStatus  = "status"
+	attrRank    = "status_rank"
+	attrIntent  = "payment_intent_id" // absent until known
+	attrEmail   = "customer_email"    // absent when empty
+	attrOwner   = "owner"             // absent when empty
+	attrMethod  = "payment_method"    // absent when empty
+	attrProvKey = "provider_key"      // absent on orders made by Create without one
+	// attrProvKeyAt is when Rekey recorded provider_key; absent for the first key.
+	attrProvKeyAt = "provider_key_at"
+	attrRefunded  = "amount_refunded" // absent until a refund
+	attrCreated   = "created_at"
 )
 
 func (s *DynamoStore) key(id string) map[string]types.AttributeValue {
@@ -111,6 +113,9 @@ func orderItem(o Order) map[string]types.AttributeValue {
 			item[k] = ddb.S(v)
 		}
 	}
+	if !o.ProviderKeyAt.IsZero() {
+		item[attrProvKeyAt] = ddb.S(formatTime(o.ProviderKeyAt))
+	}
 	if o.AmountRefunded != 0 {
 		item[attrRefunded] = ddb.N(o.AmountRefunded)
 	}
@@ -135,6 +140,11 @@ func itemOrder(item map[string]types.AttributeValue) (Order, error) {
 	var err error
 	if o.Amount, err = ddb.Int(item, attrAmount); err != nil {
 		return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
+	}
+	if at := ddb.String(item, attrProvKeyAt); at != "" {
+		if o.ProviderKeyAt, err = parseTime(at); err != nil {
+			return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
+		}
 	}
 	if _, ok := item[attrRefunded]; ok {
 		if o.AmountRefunded, err = ddb.Int(item, attrRefunded); err != nil {

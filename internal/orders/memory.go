@@ -47,7 +47,7 @@ func (s *MemoryStore) Begin(o Order) (any, error) {
 			if !beginnable(old.Status) {
 				return fmt.Errorf("%w: begin %s: order is %s", ErrConflict, o.ID, old.Status)
 			}
-			o.CreatedAt, o.ProviderKey = old.CreatedAt, old.ProviderKey
+			o.CreatedAt, o.ProviderKey, o.ProviderKeyAt = old.CreatedAt, old.ProviderKey, old.ProviderKeyAt
 		}
 		s.orders[o.ID] = o
 		return nil

@@ -23,8 +23,10 @@ type Order struct {
 	// PaymentMethod is the one the order was created with, compared when its key is reused
 	// after the idempotency record expired.
 	PaymentMethod string `json:"-"`
-	// ProviderKey is the idempotency key sent to the payment provider for this order.
-	ProviderKey string `json:"-"`
+	// ProviderKey is the idempotency key sent to the payment provider for this order, and
+	// ProviderKeyAt when Rekey recorded it (zero for the first key: CreatedAt).
+	ProviderKey   string    `json:"-"`
+	ProviderKeyAt time.Time `json:"-"`
 }
 
 // Store errors.
@@ -96,6 +98,11 @@ type Store interface {
 	// Stuck returns at most limit orders in Created or Pending last updated before before,
 	// oldest first (eventually consistent in DynamoDB: a sparse index, never a Scan).
 	Stuck(ctx context.Context, before time.Time, limit int) ([]Order, error)
+	// Rekey records to as the provider key of order id in place of from, at now, while the
+	// order is Created: checkout moves to a new key after the provider stored a failure
+	// against from. It returns an error matching ErrConflict when the order has another key
+	// or is no longer Created, ErrNotFound for an unknown id.
+	Rekey(ctx context.Context, id, from, to string, now time.Time) error
 	// Create inserts o on its own, or returns ErrExists. For tools and tests; the checkout
 	// path uses Begin. An empty o.Status is stored as Created.
 	Create(ctx context.Context, o Order) error

@@ -108,7 +108,7 @@ func TestStoreContract(t *testing.T) {
 }
 
 // the contract, in groups: contract_begin_test.go, contract_apply_test.go.
-var contract = append(append(basics, beginSettle...), applyCases...)
+var contract = append(append(append(basics, beginSettle...), applyCases...), rekeyCases...)
 
 var basics = []struct {
 	name string
