@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
@@ -59,8 +61,8 @@ func New(opts Options) http.Handler {
 		Principal: opts.Principal,
 		Now:       opts.Now,
 		Logger:    opts.Logger,
-		Guard: func(scopedKey string) []idem.Write {
-			return []idem.Write{opts.Orders.Absent(OrderID(scopedKey))}
+		Guard: func(r *http.Request, scopedKey string) []idem.Write {
+			return []idem.Write{s.begin(r, scopedKey)}
 		},
 		GuardFailed: http.HandlerFunc(s.existingOrder),
 	})(http.HandlerFunc(s.pay))
@@ -147,7 +149,7 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &declined):
 		// A decline is an answer: the failed order and the 402 are stored and replayed.
 		order.Status, order.PaymentIntentID = orders.Failed, declined.IntentID
-		idem.Attach(ctx, s.Orders.Insert(order))
+		idem.Attach(ctx, write(s.Orders.Settle(id, orders.Failed, declined.IntentID, now)))
 		code := declined.Code
 		if declined.DeclineCode != "" && declined.DeclineCode != code {
 			code += ": " + declined.DeclineCode
@@ -185,13 +187,43 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	order.PaymentIntentID = intent.ID
-	idem.Attach(ctx, s.Orders.Insert(order))
+	idem.Attach(ctx, write(s.Orders.Settle(id, order.Status, intent.ID, now)))
 	res := view(order)
 	if order.Status != orders.Paid {
 		res.ClientSecret = intent.ClientSecret
 	}
 	w.Header().Set("Location", "/orders/"+id)
 	writeJSON(w, http.StatusCreated, res)
+}
+
+// begin is the claim's guard: it writes the key's order in state created (or resets a crashed
+// or abandoned attempt's), and fails when the order has an outcome (a key reused after its
+// record expired), which GuardFailed answers.
+func (s *service) begin(r *http.Request, scopedKey string) idem.Write {
+	req, _ := r.Context().Value(requestKey{}).(request)
+	now := s.Now()
+	o := orders.Order{ID: OrderID(scopedKey), CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
+		CustomerEmail: req.CustomerEmail, PaymentMethod: req.PaymentMethod, ProviderKey: ProviderKey(scopedKey),
+		CreatedAt: now, UpdatedAt: now}
+	if s.Principal != nil {
+		o.Owner = s.Principal(r)
+	}
+	return write(s.Orders.Begin(o))
+}
+
+// write wraps a write of orders.Store for the idempotency store (interim: the engine's new
+// core replaces idem.Write). An error yields a write both stores refuse.
+func write(w any, err error) idem.Write {
+	switch v := w.(type) {
+	case types.TransactWriteItem:
+		return idem.Write{Dynamo: v}
+	case func() error:
+		return idem.Write{Memory: v}
+	}
+	if err == nil {
+		err = fmt.Errorf("checkout: unexpected order write %T", w)
+	}
+	return idem.Write{Memory: func() error { return err }}
 }
 
 // rejected answers a request the provider refused. Buyer input it names (an unknown payment

@@ -66,7 +66,7 @@ type Config struct {
 	// Guard returns writes committed atomically with the claim: if one fails, nothing is claimed
 	// and GuardFailed answers instead (default 409). Checkout uses it to refuse a second order
 	// for a key whose record has expired.
-	Guard       func(scopedKey string) []Write
+	Guard       func(r *http.Request, scopedKey string) []Write
 	GuardFailed http.Handler
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -248,7 +248,7 @@ func (e *exchange) serve() {
 		}
 		var guards []Write
 		if cfg.Guard != nil {
-			guards = cfg.Guard(e.key)
+			guards = cfg.Guard(r, e.key)
 		}
 		e.attempt++
 		held, err := cfg.Store.Claim(ctx, rec, now, guards...)

@@ -413,7 +413,7 @@ func TestMiddleware(t *testing.T) {
 					t.Fatal(err)
 				}
 				e := newEnv(t, f, idem.Config{
-					Guard: func(string) []idem.Write { return []idem.Write{f.markerAbsent("order-of-k")} },
+					Guard: func(*http.Request, string) []idem.Write { return []idem.Write{f.markerAbsent("order-of-k")} },
 					GuardFailed: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						info, _ := idem.FromContext(r.Context())
 						w.WriteHeader(http.StatusOK)

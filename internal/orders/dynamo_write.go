@@ -28,7 +28,9 @@ func (u *update) name(a string) string { u.names["#"+a] = a; return "#" + a }
 func (u *update) value(k string, v types.AttributeValue) string { u.values[":"+k] = v; return ":" + k }
 
 // setTo adds "#a = :a".
-func (u *update) setTo(a string, v types.AttributeValue) { u.set = append(u.set, u.name(a)+" = "+u.value(a, v)) }
+func (u *update) setTo(a string, v types.AttributeValue) {
+	u.set = append(u.set, u.name(a)+" = "+u.value(a, v))
+}
 
 // setString sets a to v, or removes a when v is empty.
 func (u *update) setString(a, v string) {
