@@ -111,7 +111,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		r := result{name: name, about: sc.about, clients: o.clients, ddb: -1, orders: -1, charges: -1}
 		var orders0, charges0 int
 		if sys.inProcess() {
-			if orders0, err = sys.orders.Count(ctx); err != nil {
+			if orders0, err = sys.countOrders(ctx); err != nil {
 				return nil, err
 			}
 			charges0 = sys.payments.Created()
@@ -130,7 +130,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		}
 		if sys.inProcess() {
 			r.ddb = sys.counter.Load() - ddb0
-			n, err := sys.orders.Count(ctx)
+			n, err := sys.countOrders(ctx)
 			if err != nil {
 				return nil, err
 			}

@@ -38,7 +38,7 @@ func measureSequential(ctx context.Context, sys *system, l *loader, base *baseli
 	}
 	var out []sequential
 	for _, p := range paths {
-		orders0, err := sys.orders.Count(ctx)
+		orders0, err := sys.countOrders(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +62,7 @@ func measureSequential(ctx context.Context, sys *system, l *loader, base *baseli
 			l.get(ctx, "/loadgen-http-baseline", s.http)
 		}
 		s.ddb = sys.counter.Load() - ddb0 - s.put.requests()
-		n, err := sys.orders.Count(ctx)
+		n, err := sys.countOrders(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -19,7 +19,7 @@ import (
 func onDynamo(t testing.TB, counter *ddb.Counter) option {
 	c := testenv.DynamoClient(t, counter.Option())
 	keys := idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("checkout-idem")))
-	store := orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("checkout-orders")))
+	store := testenv.NewOrders(orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("checkout-orders"))))
 	return func(o *checkout.Options) { o.Idem, o.Orders = keys, store }
 }
 

@@ -1,6 +1,7 @@
 package checkout_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -38,7 +39,7 @@ type option func(*checkout.Options)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	e := &env{keys: idem.NewMemoryStore(), orders: orders.NewMemoryStore(), local: payment.NewLocal(),
+	e := &env{keys: idem.NewMemoryStore(), orders: testenv.NewOrders(orders.NewMemoryStore()), local: payment.NewLocal(),
 		clock: testenv.NewClock(t0), logs: &testenv.LogBuffer{}}
 	o := checkout.Options{Orders: e.orders, Payments: e.local, Idem: e.keys, TTL: time.Hour,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Now: e.clock.Now}
@@ -73,7 +74,13 @@ func (e *env) post(key, body string) *httptest.ResponseRecorder {
 
 func (e *env) countOrders(t testing.TB) int {
 	t.Helper()
-	n, err := e.orders.Count(t.Context())
+	c, ok := e.orders.(interface {
+		Count(context.Context) (int, error)
+	})
+	if !ok {
+		t.Fatalf("orders %T cannot count (wrap the store in testenv.NewOrders)", e.orders)
+	}
+	n, err := c.Count(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package faults holds no code: its tests prove the promise "charged exactly once" under the
 // failures a serverless checkout meets in production, each injected deterministically (fault
 // hooks of payment.Local, channels, an injected clock, a DynamoDB Local that is stopped and
-// restarted), and each ending with exact counts of orders (orders.Store Count), charges
+// restarted), and each ending with exact counts of orders (testenv.Orders Count), charges
 // (payment.Local Created) and stored idempotency records (a Scan COUNT of the table, or
 // idem.MemoryStore Len).
 //

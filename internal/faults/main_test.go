@@ -34,14 +34,14 @@ var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
 type stores struct {
 	name    string
 	keys    idem.Store
-	orders  orders.Store
+	orders  *testenv.Orders
 	records func(t testing.TB) int
 }
 
 // memoryStores returns fresh in-memory stores.
 func memoryStores() stores {
 	keys := idem.NewMemoryStore()
-	return stores{name: "memory", keys: keys, orders: orders.NewMemoryStore(),
+	return stores{name: "memory", keys: keys, orders: testenv.NewOrders(orders.NewMemoryStore()),
 		records: func(testing.TB) int { return keys.Len() }}
 }
 
@@ -50,7 +50,7 @@ func dynamoStores(t testing.TB, c *dynamodb.Client) stores {
 	t.Helper()
 	table := testenv.Table(t, c, idem.Table("faults-idem"))
 	return stores{name: "dynamodb", keys: idem.NewDynamoStore(c, table),
-		orders:  orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("faults-orders"))),
+		orders:  testenv.NewOrders(orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("faults-orders")))),
 		records: func(t testing.TB) int { return scanCount(t, c, table) }}
 }
 

@@ -18,27 +18,27 @@ import (
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
-// advanceFunc is the signature of orders.Store's Advance, without its changed result.
-type advanceFunc func(ctx context.Context, id string, to orders.Status, intent string, now time.Time) error
+// applyFunc is the signature of orders.Store's Apply, without its Applied result.
+type applyFunc func(ctx context.Context, id string, c orders.Change) error
 
-// failingAdvance is an order store whose first Advance runs fail() instead of (or around) the
-// real one; it counts the Advance calls that changed an order.
-type failingAdvance struct {
+// failingApply is an order store whose first Apply runs fail() instead of (or around) the
+// real one; it counts the Apply calls that changed an order.
+type failingApply struct {
 	orders.Store
-	fail    advanceFunc
+	fail    applyFunc
 	calls   atomic.Int32
 	changed atomic.Int32
 }
 
-func (s *failingAdvance) Advance(ctx context.Context, id string, to orders.Status, intent string, now time.Time) (bool, error) {
+func (s *failingApply) Apply(ctx context.Context, id string, c orders.Change) (orders.Applied, error) {
 	if s.calls.Add(1) == 1 {
-		return false, s.fail(ctx, id, to, intent, now)
+		return orders.Applied{}, s.fail(ctx, id, c)
 	}
-	changed, err := s.Store.Advance(ctx, id, to, intent, now)
-	if changed {
+	a, err := s.Store.Apply(ctx, id, c)
+	if a.Changed {
 		s.changed.Add(1)
 	}
-	return changed, err
+	return a, err
 }
 
 // TestWebhookApplyFailsOnce fails the application of a payment_intent.succeeded event midway.
@@ -48,30 +48,30 @@ func (s *failingAdvance) Advance(ctx context.Context, id string, to orders.Statu
 func TestWebhookApplyFailsOnce(t *testing.T) {
 	cases := []struct {
 		name  string
-		setup func(t *testing.T) (stores, advanceFunc)
+		setup func(t *testing.T) (stores, applyFunc)
 	}{
-		{"on memory, the order store fails one Advance", func(t *testing.T) (stores, advanceFunc) {
+		{"on memory, the order store fails one Apply", func(t *testing.T) (stores, applyFunc) {
 			return memoryStores(), failOnce
 		}},
-		{"on DynamoDB Local, the order store fails one Advance", func(t *testing.T) (stores, advanceFunc) {
+		{"on DynamoDB Local, the order store fails one Apply", func(t *testing.T) (stores, applyFunc) {
 			return dynamoStores(t, testenv.DynamoClient(t)), failOnce
 		}},
-		{"on a DynamoDB Local stopped during the Advance and restarted before the answer", func(t *testing.T) (stores, advanceFunc) {
+		{"on a DynamoDB Local stopped during the Apply and restarted before the answer", func(t *testing.T) (stores, applyFunc) {
 			db := ownDynamoDB(t)
 			c, err := ddb.NewClient(t.Context(), db.Endpoint, failFast)
 			if err != nil {
 				t.Fatal(err)
 			}
 			s := dynamoStores(t, c)
-			return s, func(ctx context.Context, id string, to orders.Status, intent string, now time.Time) error {
+			return s, func(ctx context.Context, id string, c orders.Change) error {
 				db.Stop()
-				_, err := s.orders.Advance(ctx, id, to, intent, now)
+				_, err := s.orders.Apply(ctx, id, c)
 				if rerr := db.Restart(); rerr != nil {
 					t.Errorf("restart DynamoDB Local: %v", rerr)
 				}
 				if err == nil {
-					t.Errorf("Advance on a stopped DynamoDB Local succeeded")
-					return errors.New("test: Advance did not fail")
+					t.Errorf("Apply on a stopped DynamoDB Local succeeded")
+					return errors.New("test: Apply did not fail")
 				}
 				return err
 			}
@@ -83,7 +83,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 			defer cancel()
 			s, fail := tc.setup(t)
-			store := &failingAdvance{Store: s.orders, fail: fail}
+			store := &failingApply{Store: s.orders, fail: fail}
 			clk := testenv.NewClock(time.Now().UTC().Truncate(time.Second)) // real time: TTL deletion follows it
 			secret := webhook.NewSecret()
 			verifier, err := webhook.NewStripeVerifier([]string{secret}, 0)
@@ -93,7 +93,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 			h := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: store, Idem: s.keys, Now: clk.Now, Logger: quiet})
 			const orderID = "ord_webhook_fault"
 			if err := s.orders.Create(ctx, orders.Order{ID: orderID, CartID: "c", Amount: 4200, Currency: "eur",
-				Status: orders.Pending, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
+				Status: orders.Created, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
 				t.Fatal(err)
 			}
 			ev := stripeEvent("evt_fault_1", "pi_fault_1", orderID, clk.Now())
@@ -117,7 +117,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 			}
 
 			testenv.AssertProblem(t, deliver(), http.StatusInternalServerError, problem.EventNotApplied)
-			assertState(orders.Pending, 0, 0) // not applied, claim released
+			assertState(orders.Created, 0, 0) // not applied, claim released
 
 			clk.Add(time.Hour) // Stripe's retry: same event id, new timestamp and signature
 			second := deliver()
@@ -137,14 +137,14 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 				t.Fatalf("a later redelivery: %d %v %s, want the replay of %s", third.Code, third.Header(), third.Body, second.Body)
 			}
 			if store.calls.Load() != 2 {
-				t.Fatalf("%d Advance calls, want 2 (the failed one and the applied one)", store.calls.Load())
+				t.Fatalf("%d Apply calls, want 2 (the failed one and the applied one)", store.calls.Load())
 			}
 			assertState(orders.Paid, 1, 1)
 		})
 	}
 }
 
-func failOnce(context.Context, string, orders.Status, string, time.Time) error {
+func failOnce(context.Context, string, orders.Change) error {
 	return errors.New("injected fault: the order store failed")
 }
 

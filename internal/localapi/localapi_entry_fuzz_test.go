@@ -20,6 +20,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -36,7 +37,7 @@ const (
 type api struct {
 	h      http.Handler
 	local  *payment.Local
-	orders orders.Store
+	orders *testenv.Orders
 }
 
 func newAPI(t *testing.T) api {
@@ -55,11 +56,13 @@ func newAPI(t *testing.T) api {
 	if !ok {
 		t.Fatalf("payments are %T, want the local provider", deps.Payments)
 	}
+	counted := testenv.NewOrders(deps.Orders)
+	deps.Orders = counted
 	h, err := localapi.Handler(deps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return api{h: h, local: local, orders: deps.Orders}
+	return api{h: h, local: local, orders: counted}
 }
 
 // headerValue returns v as net/http's server would hand it to a handler, or false when the

@@ -34,7 +34,7 @@ const testTimeout = 60 * time.Second
 // local payment provider, with switches that break the network the way phones do.
 type shop struct {
 	*httptest.Server
-	Orders   *orders.MemoryStore
+	Orders   *testenv.Orders
 	Payments *payment.Local
 
 	// arrived receives the Idempotency-Key of every POST /checkout as it reaches the server.
@@ -54,7 +54,7 @@ type shop struct {
 func newShop(t *testing.T) *shop {
 	t.Helper()
 	s := &shop{
-		Orders:   orders.NewMemoryStore(),
+		Orders:   testenv.NewOrders(orders.NewMemoryStore()),
 		Payments: payment.NewLocal(),
 		arrived:  make(chan string, 64),
 		dropped:  make(chan *http.Response, 1),
@@ -498,7 +498,12 @@ func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
 	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
 	id := read(t, ctx).OrderID
 	// The buyer confirms; the webhook marks the order paid; the page's polling sees it.
-	if _, err := s.Orders.Advance(context.Background(), id, orders.Paid, "", time.Now()); err != nil {
+	o, err := s.Orders.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Orders.Apply(context.Background(), id, orders.Change{To: orders.Paid, IntentID: o.PaymentIntentID,
+		Amount: o.Amount, Currency: o.Currency, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if got := wantPaid(t, ctx, s); got != id {

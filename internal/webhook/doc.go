@@ -62,21 +62,29 @@
 //     data.object.metadata.order_id), as a relay of Stripe events would.
 //  3. Apply: payment_intent.succeeded, .payment_failed and .requires_action, and charge.refunded
 //     move metadata.order_id to paid, failed, requires_action and refunded with orders'
-//     Advance, which never lowers an order's rank: late and out-of-order events answer 200
-//     with "applied": false. Other event types, and events without order_id, answer 200
-//     with a reason and are stored like any answer.
+//     Apply, which never lowers an order's rank: late and out-of-order events answer 200
+//     with "applied": false. An event applies only to its own order: its PaymentIntent must
+//     be the order's, or the order has none yet and amount and currency match (the intent is
+//     then recorded). Any other intent answers 200 "applied": false, "reason": "another
+//     payment intent", logged as a warning with the EMF metric ForeignIntent
+//     ([MetricsNamespace]). charge.refunded is sent for partial refunds too: a partial one
+//     (amount_refunded below the amount, refunded false) keeps the status and raises the
+//     order's amount_refunded, which never decreases; a full one makes the order refunded.
+//     Other event types, and events without order_id, answer 200 with a reason and are
+//     stored like any answer.
 //  4. A store failure answers 500 webhook-event-not-applied: the engine releases the claim, the
 //     provider retries, and the retry applies.
 //
 // Replay window: answers are kept [DefaultTTL] (96 h), because Stripe redelivers an
-// unacknowledged event for up to three days. A resend after that runs again and, Advance being
+// unacknowledged event for up to three days. A resend after that runs again and, Apply being
 // monotonic, changes nothing.
 //
-// Events that overtake their order: the checkout stores its order when its request completes,
-// within its lease of at most 30 s, and Stripe may deliver payment_intent.succeeded before that.
-// An event for an unknown order created less than Options.InFlight ago ([DefaultInFlight],
-// 15 minutes) answers 503 webhook-event-not-applied with Retry-After: the claim is released and
-// the provider's redelivery applies it once the order exists. An older event (or one without a
-// created time) answers 200 "applied": false, "reason": "unknown order" with a warning log, so
-// the provider does not retry it for three days.
+// Events that overtake their order: the checkout writes its order (state created) when it
+// claims its key, before the charge, so an event for an unknown order is rare (another
+// system's payment, or a store that lags). An event for an unknown order created less than
+// Options.InFlight ago ([DefaultInFlight], 15 minutes) answers 503 webhook-event-not-applied
+// with Retry-After: the claim is released and the provider's redelivery applies it once the
+// order exists. An older event (or one without a created time) answers 200 "applied": false,
+// "reason": "unknown order" with a warning log, so the provider does not retry it for three
+// days.
 package webhook

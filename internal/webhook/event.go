@@ -32,6 +32,10 @@ type Object struct {
 	Status        string // e.g. "succeeded", "requires_payment_method"
 	Amount        int64  // in the currency's smallest unit
 	Currency      string // lowercase ISO code, e.g. "eur"
+	// AmountRefunded and Refunded are a charge's: the total refunded so far, and whether the
+	// whole amount was (Stripe sends charge.refunded for partial refunds too).
+	AmountRefunded int64
+	Refunded       bool
 }
 
 // wireEvent mirrors the JSON of a Stripe event, keeping only what Event needs.
@@ -43,13 +47,15 @@ type wireEvent struct {
 	Livemode bool   `json:"livemode"`
 	Data     struct {
 		Object struct {
-			ID            string            `json:"id"`
-			Object        string            `json:"object"`
-			Metadata      map[string]string `json:"metadata"`
-			PaymentIntent json.RawMessage   `json:"payment_intent"`
-			Status        string            `json:"status"`
-			Amount        int64             `json:"amount"`
-			Currency      string            `json:"currency"`
+			ID             string            `json:"id"`
+			Object         string            `json:"object"`
+			Metadata       map[string]string `json:"metadata"`
+			PaymentIntent  json.RawMessage   `json:"payment_intent"`
+			Status         string            `json:"status"`
+			Amount         int64             `json:"amount"`
+			Currency       string            `json:"currency"`
+			AmountRefunded int64             `json:"amount_refunded"`
+			Refunded       bool              `json:"refunded"`
 		} `json:"object"`
 	} `json:"data"`
 }
@@ -83,13 +89,15 @@ func ParseEvent(body []byte) (Event, error) {
 		Type:     w.Type,
 		Livemode: w.Livemode,
 		Object: Object{
-			ID:            o.ID,
-			Kind:          o.Object,
-			OrderID:       o.Metadata["order_id"],
-			PaymentIntent: pi,
-			Status:        o.Status,
-			Amount:        o.Amount,
-			Currency:      o.Currency,
+			ID:             o.ID,
+			Kind:           o.Object,
+			OrderID:        o.Metadata["order_id"],
+			PaymentIntent:  pi,
+			Status:         o.Status,
+			Amount:         o.Amount,
+			Currency:       o.Currency,
+			AmountRefunded: o.AmountRefunded,
+			Refunded:       o.Refunded,
 		},
 	}
 	if w.Created != 0 {

@@ -30,13 +30,13 @@ const (
 const (
 	// DefaultTTL is how long a delivery's answer is kept and replayed: Stripe redelivers an
 	// unacknowledged event for up to three days, so three days plus one of margin. A duplicate
-	// after that (a manual resend) is applied again, which is harmless: Advance never moves an
+	// after that (a manual resend) is applied again, which is harmless: Apply never moves an
 	// order backwards, so it answers applied:false.
 	DefaultTTL = 96 * time.Hour
 	// DefaultInFlight is how young an event for an unknown order must be to be answered 503
-	// (retry later) rather than 200 "unknown order". The checkout writes its order when its
-	// request completes, within its lease (at most 30 s) of creating the payment; 15 minutes
-	// leaves ample room for clock skew and slow completions.
+	// (retry later) rather than 200 "unknown order". The checkout writes its order before it
+	// creates the payment, so this covers only a lagging store or clock skew; 15 minutes is
+	// ample.
 	DefaultInFlight = 15 * time.Minute
 	// inFlightRetryAfter is the Retry-After of that 503, in seconds: about one checkout lease.
 	inFlightRetryAfter = 30

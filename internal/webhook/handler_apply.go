@@ -25,21 +25,43 @@ type Result struct {
 	// Applied reports whether this delivery changed the order. False for a duplicate event
 	// (another event id for the same change), an older event arriving late, and ignored ones.
 	Applied bool `json:"applied"`
-	// OrderID and Status are the order and the status the event asks for (set when the event
-	// names an order we know); the order's status is now Status or one ranked above it.
-	OrderID string `json:"order_id,omitempty"`
-	Status  string `json:"status,omitempty"`
-	// Reason says why nothing was applied: "ignored event type", "missing order_id",
-	// "unknown order".
+	// OrderID and Status are the order and its status after the event (set when the event
+	// names an order we know). AmountRefunded is the order's after a charge.refunded.
+	OrderID        string `json:"order_id,omitempty"`
+	Status         string `json:"status,omitempty"`
+	AmountRefunded int64  `json:"amount_refunded,omitempty"`
+	// Reason says why nothing was applied: one of the Reason constants.
 	Reason string `json:"reason,omitempty"`
 }
 
 // Reasons of Result.
 const (
-	ReasonIgnoredType  = "ignored event type"
-	ReasonNoOrderID    = "missing order_id"
-	ReasonUnknownOrder = "unknown order"
+	ReasonIgnoredType   = "ignored event type"
+	ReasonNoOrderID     = "missing order_id"
+	ReasonUnknownOrder  = "unknown order"
+	ReasonForeignIntent = "another payment intent"
 )
+
+// MetricsNamespace is the CloudWatch namespace of the handler's metrics (Embedded Metric Format
+// in its log lines): ForeignIntent counts events acknowledged but not applied because they name
+// another payment intent than their order's.
+const MetricsNamespace = "Checkout/Webhooks"
+
+// change is what event ev asks of its order.
+func change(ev Event, to orders.Status) orders.Change {
+	o := ev.Object
+	c := orders.Change{To: to, IntentID: o.PaymentIntent, Amount: o.Amount, Currency: o.Currency}
+	if strings.HasPrefix(ev.Type, "payment_intent.") {
+		c.IntentID = o.ID
+	}
+	if to == orders.Refunded {
+		c.AmountRefunded = o.AmountRefunded
+		if o.Refunded && c.AmountRefunded < o.Amount {
+			c.AmountRefunded = o.Amount // refunded: true is a full refund whatever the total says
+		}
+	}
+	return c
+}
 
 // apply runs once per delivery id, under the engine's claim: a 200 is stored and replayed to
 // duplicates; a 5xx releases the claim so that the provider's retry applies the event.
@@ -66,17 +88,22 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		writeResult(w, Result{Reason: ReasonNoOrderID})
 		return
 	}
-	intent := ev.Object.PaymentIntent
-	if strings.HasPrefix(ev.Type, "payment_intent.") {
-		intent = ev.Object.ID
-	}
 	now := h.Now()
-	log = log.With(slog.String("order_id", ev.Object.OrderID), slog.String("status", string(to)))
-	changed, err := h.Orders.Advance(ctx, ev.Object.OrderID, to, intent, now)
+	c := change(ev, to)
+	c.Now = now
+	log = log.With(slog.String("order_id", ev.Object.OrderID), slog.String("to", string(to)),
+		slog.String("payment_intent_id", c.IntentID))
+	if to == orders.Refunded && c.AmountRefunded <= 0 {
+		log.WarnContext(ctx, "webhook ignored", slog.String("reason", "refund without an amount"))
+		writeResult(w, Result{Reason: "refund without an amount"})
+		return
+	}
+	a, err := h.Orders.Apply(ctx, ev.Object.OrderID, c)
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
-		// The checkout stores its order when its request completes, and the provider may
-		// deliver the payment's event before that: a young event is retried, an old one is not.
+		// The checkout writes its order when it claims its key, before the charge; an event
+		// for an unknown order is rare (the order's table lags, or another system's payment).
+		// A young one is retried, an old one is not.
 		if !ev.Created.IsZero() && now.Sub(ev.Created) < h.InFlight {
 			log.InfoContext(ctx, "webhook for an order not stored yet: asking for a retry",
 				slog.Duration("age", now.Sub(ev.Created)))
@@ -89,15 +116,34 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		log.WarnContext(ctx, "webhook ignored", slog.String("reason", ReasonUnknownOrder))
 		writeResult(w, Result{Reason: ReasonUnknownOrder})
 		return
+	case errors.Is(err, orders.ErrForeignIntent):
+		// Acknowledged so the provider stops, never applied: a succeeded event for another
+		// intent must not mark this order paid. Counted, for an alarm.
+		log.WarnContext(ctx, "webhook ignored", slog.String("reason", ReasonForeignIntent),
+			slog.String("order_payment_intent_id", a.Order.PaymentIntentID), slog.Int("ForeignIntent", 1),
+			slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), foreignIntentEMF))
+		writeResult(w, Result{OrderID: ev.Object.OrderID, Reason: ReasonForeignIntent})
+		return
 	case err != nil:
 		log.ErrorContext(ctx, "webhook not applied", slog.String("error", err.Error()))
 		problem.Write(w, problem.New(http.StatusInternalServerError, problem.EventNotApplied,
 			"the event could not be applied; deliver it again"))
 		return
 	}
-	log.InfoContext(ctx, "webhook applied", slog.Bool("changed", changed))
-	writeResult(w, Result{Applied: changed, OrderID: ev.Object.OrderID, Status: string(to)})
+	res := Result{Applied: a.Changed, OrderID: ev.Object.OrderID, Status: string(a.Order.Status)}
+	if to == orders.Refunded {
+		res.AmountRefunded = a.Order.AmountRefunded
+	}
+	log.InfoContext(ctx, "webhook applied", slog.Bool("changed", a.Changed), slog.String("status", res.Status))
+	writeResult(w, res)
 }
+
+// foreignIntentEMF is the constant CloudWatchMetrics directive of the foreign-intent warning.
+var foreignIntentEMF = slog.Any("CloudWatchMetrics", []any{map[string]any{
+	"Namespace":  MetricsNamespace,
+	"Dimensions": [][]string{{}},
+	"Metrics":    []any{map[string]string{"Name": "ForeignIntent", "Unit": "Count"}},
+}})
 
 func writeResult(w http.ResponseWriter, res Result) {
 	res.Received = true

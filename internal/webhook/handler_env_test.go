@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // TTL attribute lies in the real past, whatever the clock of the test says.
 var t0 = time.Now().UTC().Truncate(time.Second)
 
-// spyOrders counts the Advance calls that changed an order and fails the first `fail` calls.
+// spyOrders counts the Apply calls that changed an order and fails the first `fail` calls.
 type spyOrders struct {
 	orders.Store
 	fail    atomic.Int32
@@ -33,15 +33,15 @@ type spyOrders struct {
 
 var errInjected = errors.New("injected store failure")
 
-func (s *spyOrders) Advance(ctx context.Context, id string, to orders.Status, pi string, now time.Time) (bool, error) {
+func (s *spyOrders) Apply(ctx context.Context, id string, c orders.Change) (orders.Applied, error) {
 	if s.fail.Add(-1) >= 0 {
-		return false, errInjected
+		return orders.Applied{}, errInjected
 	}
-	changed, err := s.Store.Advance(ctx, id, to, pi, now)
-	if changed {
+	a, err := s.Store.Apply(ctx, id, c)
+	if a.Changed {
 		s.changed.Add(1)
 	}
-	return changed, err
+	return a, err
 }
 
 // env is a webhook handler over memory stores or fresh DynamoDB Local tables.
@@ -93,10 +93,10 @@ func newEnv(t testing.TB, store string, opts ...option) *env {
 	return e
 }
 
-// createOrder stores a pending order.
+// createOrder stores an order as the checkout's claim writes it: created, 4200 eur, no intent.
 func (e *env) createOrder(t testing.TB, id string) {
 	t.Helper()
-	err := e.orders.Create(t.Context(), orders.Order{ID: id, Amount: 4200, Currency: "eur", Status: orders.Pending,
+	err := e.orders.Create(t.Context(), orders.Order{ID: id, Amount: 4200, Currency: "eur", Status: orders.Created,
 		CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -122,13 +122,24 @@ func (e *env) stored(t testing.TB, scope, id string) bool {
 	return rec != nil
 }
 
-// event returns a Stripe event body about order orderID, created at created.
+// intentOf is the payment intent of order id in events built by event.
+func intentOf(orderID string) string { return "pi_of_" + orderID }
+
+// event returns a Stripe event body about order orderID's payment intent (intentOf), 4200 eur,
+// created at created; a charge.refunded refunds it in full.
 func event(id, typ, orderID string, created time.Time) []byte {
-	obj := map[string]any{"id": "pi_" + id, "object": "payment_intent", "status": "succeeded",
+	return eventFor(id, typ, orderID, intentOf(orderID), 4200, created)
+}
+
+// eventFor returns a Stripe event body about intent pi of order orderID; for charge.refunded,
+// refunded is the charge's amount_refunded (refunded: true when it is the whole 4200).
+func eventFor(id, typ, orderID, pi string, refunded int64, created time.Time) []byte {
+	obj := map[string]any{"id": pi, "object": "payment_intent", "status": "succeeded",
 		"amount": 4200, "currency": "eur", "metadata": map[string]string{"order_id": orderID}}
 	if typ == "charge.refunded" {
-		obj = map[string]any{"id": "ch_" + id, "object": "charge", "payment_intent": "pi_" + id,
-			"amount": 4200, "currency": "eur", "refunded": true, "metadata": map[string]string{"order_id": orderID}}
+		obj = map[string]any{"id": "ch_" + id, "object": "charge", "payment_intent": pi, "amount": 4200,
+			"currency": "eur", "amount_refunded": refunded, "refunded": refunded == 4200,
+			"metadata": map[string]string{"order_id": orderID}}
 	}
 	if orderID == "" {
 		delete(obj, "metadata")

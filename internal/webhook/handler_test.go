@@ -71,7 +71,7 @@ func TestConcurrentDuplicatesAreAppliedOnce(t *testing.T) {
 			}
 		}
 		if executed != 1 || applied != 1 || e.orders.changed.Load() != 1 {
-			t.Fatalf("%d answers executed, %d of them applied, %d Advance calls changed the order; want 1, 1, 1; fresh answers: %q",
+			t.Fatalf("%d answers executed, %d of them applied, %d Apply calls changed the order; want 1, 1, 1; fresh answers: %q",
 				executed, applied, e.orders.changed.Load(), fresh)
 		}
 		if got := e.status(t, "ord_1"); got != orders.Paid {
@@ -139,7 +139,7 @@ func TestEventsOutOfOrder(t *testing.T) {
 			}
 		}
 		o, err := e.orders.Get(t.Context(), "ord_1")
-		if err != nil || o.PaymentIntentID != "pi_evt_paid" {
+		if err != nil || o.PaymentIntentID != intentOf("ord_1") {
 			t.Fatalf("order %+v, %v: want the first event's payment intent", o, err)
 		}
 	})
@@ -152,7 +152,7 @@ func TestFailedApplyIsRetried(t *testing.T) {
 		body := event("evt_1", "payment_intent.succeeded", "ord_1", e.clock.Now())
 		w := e.do(e.stripe(body, e.clock.Now()))
 		testenv.AssertProblem(t, w, http.StatusInternalServerError, problem.EventNotApplied)
-		if e.stored(t, webhook.StripeScope, "evt_1") || e.status(t, "ord_1") != orders.Pending {
+		if e.stored(t, webhook.StripeScope, "evt_1") || e.status(t, "ord_1") != orders.Created {
 			t.Fatal("a failed apply left a record or changed the order")
 		}
 		e.clock.Add(time.Minute)
@@ -217,7 +217,7 @@ func TestRejectedDeliveriesStoreNothing(t *testing.T) {
 					t.Fatalf("a record for %s %s was stored", k.scope, k.id)
 				}
 			}
-			if got := e.status(t, "ord_1"); got != orders.Pending || e.orders.changed.Load() != 0 {
+			if got := e.status(t, "ord_1"); got != orders.Created || e.orders.changed.Load() != 0 {
 				t.Fatalf("order is %s after rejected deliveries", got)
 			}
 			// The authentic delivery still applies afterwards.
@@ -267,7 +267,7 @@ func TestUnconfiguredSchemesAreRejected(t *testing.T) {
 				r = e.standard(t, "msg_1", body, e.clock.Now())
 			}
 			testenv.AssertProblem(t, e.do(r), http.StatusBadRequest, problem.SignatureInvalid)
-			if e.mem.Len() != 0 || e.status(t, "ord_1") != orders.Pending {
+			if e.mem.Len() != 0 || e.status(t, "ord_1") != orders.Created {
 				t.Fatal("something was stored")
 			}
 		})
@@ -305,7 +305,7 @@ func TestIgnoredEvents(t *testing.T) {
 				}
 			})
 		}
-		if got := e.status(t, "ord_1"); got != orders.Pending {
+		if got := e.status(t, "ord_1"); got != orders.Created {
 			t.Fatalf("order is %s", got)
 		}
 	})
