@@ -185,8 +185,8 @@ func TestProviderUnavailable(t *testing.T) {
 	if w.Header().Get("Retry-After") != "1" {
 		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
 	}
-	if e.countOrders(t) != 0 || e.keys.(*idem.MemoryStore).Len() != 0 || e.local.Created() != 0 {
-		t.Fatalf("after 502: orders %d, records %d, intents %d", e.countOrders(t), e.keys.(*idem.MemoryStore).Len(), e.local.Created())
+	if e.countOrders(t) != 0 || e.keys.(*testenv.Keys).Len() != 0 || e.local.Created() != 0 {
+		t.Fatalf("after 502: orders %d, records %d, intents %d", e.countOrders(t), e.keys.(*testenv.Keys).Len(), e.local.Created())
 	}
 	w = e.post("k1", validBody)
 	if w.Code != http.StatusCreated || w.Header().Get(idem.ReplayedHeader) != "" || decode(t, w).Status != orders.Paid {
@@ -318,7 +318,7 @@ func TestProviderRejections(t *testing.T) {
 			})
 		})
 		testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
-		if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
+		if n := e.keys.(*testenv.Keys).Len(); n != 0 {
 			t.Fatalf("%d records", n)
 		}
 		if logs := e.logs.String(); !strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, "payment rejected") {

@@ -39,7 +39,7 @@ type option func(*checkout.Options)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	e := &env{keys: idem.NewMemoryStore(), orders: testenv.NewOrders(orders.NewMemoryStore()), local: payment.NewLocal(),
+	e := &env{keys: testenv.NewKeys(nil), orders: testenv.NewOrders(orders.NewMemoryStore()), local: payment.NewLocal(),
 		clock: testenv.NewClock(t0), logs: &testenv.LogBuffer{}}
 	o := checkout.Options{Orders: e.orders, Payments: e.local, Idem: e.keys, TTL: time.Hour,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), Now: e.clock.Now}

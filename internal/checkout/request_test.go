@@ -70,7 +70,7 @@ func TestInvalidRequestsAreRejectedBeforeTheKeyIsClaimed(t *testing.T) {
 			if n := e.local.Calls(); n != 0 {
 				t.Fatalf("provider called %d times", n)
 			}
-			if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
+			if n := e.keys.(*testenv.Keys).Len(); n != 0 {
 				t.Fatalf("%d idempotency records stored for an invalid request", n)
 			}
 		})
@@ -102,7 +102,7 @@ func TestTheKeyIsCheckedBeforeTheBody(t *testing.T) {
 	t.Run("a body over 16 KiB answers 413 and stores nothing", func(t *testing.T) {
 		body := `{"cart_id":"` + strings.Repeat("c", 16<<10) + `","amount":1,"currency":"usd"}`
 		testenv.AssertProblem(t, e.post("big", body), http.StatusRequestEntityTooLarge, problem.BodyTooLarge)
-		if n := e.keys.(*idem.MemoryStore).Len(); n != 0 {
+		if n := e.keys.(*testenv.Keys).Len(); n != 0 {
 			t.Fatalf("%d records", n)
 		}
 	})

@@ -40,7 +40,7 @@ type stores struct {
 
 // memoryStores returns fresh in-memory stores.
 func memoryStores() stores {
-	keys := idem.NewMemoryStore()
+	keys := testenv.NewKeys(nil)
 	return stores{name: "memory", keys: keys, orders: testenv.NewOrders(orders.NewMemoryStore()),
 		records: func(testing.TB) int { return keys.Len() }}
 }

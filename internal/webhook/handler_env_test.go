@@ -48,7 +48,7 @@ func (s *spyOrders) Apply(ctx context.Context, id string, c orders.Change) (orde
 type env struct {
 	h              http.Handler
 	keys           idem.Store
-	mem            *idem.MemoryStore // nil on DynamoDB
+	mem            *testenv.Keys // nil on DynamoDB
 	orders         *spyOrders
 	clock          *testenv.Clock
 	logs           *testenv.LogBuffer
@@ -66,7 +66,7 @@ func newEnv(t testing.TB, store string, opts ...option) *env {
 	var base orders.Store
 	switch store {
 	case "memory":
-		e.mem = idem.NewMemoryStore()
+		e.mem = testenv.NewKeys(nil)
 		e.keys, base = e.mem, orders.NewMemoryStore()
 	case "dynamodb":
 		c := testenv.DynamoClient(t)
