@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/problem"
@@ -24,8 +23,6 @@ const (
 	DefaultMaxBody = 1 << 20
 	// ReplayedHeader marks a replayed response, as Stripe does.
 	ReplayedHeader = "Idempotent-Replayed"
-	// KeyHeader is the request header holding the client's key.
-	KeyHeader = "Idempotency-Key"
 )
 
 // Outcome is what the middleware did with one request; it is logged and counted.
@@ -60,9 +57,16 @@ type Config struct {
 	MaxBody int64
 	// Principal returns the caller's identity (the authorizer's principal); "" is anonymous.
 	Principal func(*http.Request) string
-	// Key returns the client key of a request. Default: the Idempotency-Key header, through
+	// Key returns the client key of a request. Default: HeaderKey, the Idempotency-Key header through
 	// ParseKey. Errors wrapping ErrKeyMissing or ErrKeyInvalid answer 400.
 	Key func(r *http.Request, body []byte) (string, error)
+	// Fingerprint returns what a repeat under the same key must match to be replayed. Default
+	// (nil): Fingerprint(method, path, body), byte for byte. An error answers 400
+	// invalid-request unclaimed.
+	Fingerprint func(r *http.Request, body []byte) (string, error)
+	// MismatchDetail is the detail of the 422 for a key reused with a different request;
+	// default a sentence about the Idempotency-Key.
+	MismatchDetail string
 	// Guard returns writes committed atomically with the claim: if one fails, nothing is claimed
 	// and GuardFailed answers instead (default 409). Checkout uses it to refuse a second order
 	// for a key whose record has expired.
@@ -114,7 +118,8 @@ func Attach(ctx context.Context, writes ...Write) bool {
 
 // Middleware makes a handler idempotent: every request must carry a key; the first request with a
 // key claims it and runs the handler, whose response is stored and replayed to every later
-// request with the same key and the same content (method, path, body) for TTL. A duplicate that
+// request with the same key and the same content (method, path, body; or Config.Fingerprint)
+// for TTL. A duplicate that
 // arrives while the first runs waits for its result. A different request under a used key
 // answers 422 without running.
 //
@@ -141,6 +146,14 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	if cfg.Key == nil {
 		cfg.Key = HeaderKey
 	}
+	if cfg.Fingerprint == nil {
+		cfg.Fingerprint = func(r *http.Request, body []byte) (string, error) {
+			return Fingerprint(r.Method, r.URL.Path, body), nil
+		}
+	}
+	if cfg.MismatchDetail == "" {
+		cfg.MismatchDetail = "this Idempotency-Key was used with a different request; use a new key for a new request"
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -166,12 +179,6 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			e.log()
 		})
 	}
-}
-
-// HeaderKey reads the Idempotency-Key header. It joins repeated values first: behind API Gateway
-// the Lambda adapter splits header values on commas, and a key may contain one.
-func HeaderKey(r *http.Request, _ []byte) (string, error) {
-	return ParseKey(strings.Join(r.Header.Values(KeyHeader), ","))
 }
 
 // exchange is one request going through the middleware.
@@ -226,7 +233,11 @@ func (e *exchange) serve() {
 		principal = cfg.Principal(r)
 	}
 	e.key = ScopedKey(scope, principal, clientKey)
-	fp := Fingerprint(r.Method, r.URL.Path, body)
+	fp, err := cfg.Fingerprint(r, body)
+	if err != nil {
+		e.fail(Rejected, problem.New(http.StatusBadRequest, problem.InvalidRequest, err.Error()))
+		return
+	}
 
 	ctx := r.Context()
 	waitUntil := e.start.Add(cfg.Wait)
@@ -264,8 +275,7 @@ func (e *exchange) serve() {
 			return
 		}
 		if held.Fingerprint != fp {
-			e.fail(Mismatch, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
-				"this Idempotency-Key was used with a different request; use a new key for a new request"))
+			e.fail(Mismatch, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch, cfg.MismatchDetail))
 			return
 		}
 		if held.Status == Completed {
@@ -280,8 +290,7 @@ func (e *exchange) serve() {
 		}
 		if done != nil {
 			if done.Fingerprint != fp {
-				e.fail(Mismatch, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
-					"this Idempotency-Key was used with a different request; use a new key for a new request"))
+				e.fail(Mismatch, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch, cfg.MismatchDetail))
 				return
 			}
 			e.replay(done)
