@@ -45,6 +45,7 @@ const (
 	attrRank    = "status_rank"
 	attrIntent  = "payment_intent_id" // absent until known
 	attrEmail   = "customer_email"    // absent when empty
+	attrMethod  = "payment_method"    // absent when empty
 	attrCreated = "created_at"
 	attrUpdated = "updated_at"
 )
@@ -209,6 +210,9 @@ func orderItem(o Order) map[string]types.AttributeValue {
 	if o.CustomerEmail != "" {
 		item[attrEmail] = ddb.S(o.CustomerEmail)
 	}
+	if o.PaymentMethod != "" {
+		item[attrMethod] = ddb.S(o.PaymentMethod)
+	}
 	return item
 }
 
@@ -220,6 +224,7 @@ func itemOrder(item map[string]types.AttributeValue) (Order, error) {
 		Status:          Status(ddb.String(item, attrStatus)),
 		PaymentIntentID: ddb.String(item, attrIntent),
 		CustomerEmail:   ddb.String(item, attrEmail),
+		PaymentMethod:   ddb.String(item, attrMethod),
 	}
 	var err error
 	if o.Amount, err = ddb.Int(item, attrAmount); err != nil {

@@ -10,15 +10,19 @@ import (
 
 // Order is one order, as stored and as returned by GET /orders/{id}.
 type Order struct {
-	ID              string    `json:"order_id"`
-	CartID          string    `json:"cart_id"`
-	Amount          int64     `json:"amount"` // in the currency's minor unit
-	Currency        string    `json:"currency"`
-	Status          Status    `json:"status"`
-	PaymentIntentID string    `json:"payment_intent_id"`
-	CustomerEmail   string    `json:"customer_email,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	ID              string `json:"order_id"`
+	CartID          string `json:"cart_id"`
+	Amount          int64  `json:"amount"` // in the currency's minor unit
+	Currency        string `json:"currency"`
+	Status          Status `json:"status"`
+	PaymentIntentID string `json:"payment_intent_id"`
+	CustomerEmail   string `json:"customer_email,omitempty"`
+	// PaymentMethod is the payment method the checkout asked for ("" for none), kept so a key
+	// reused after its idempotency record expired is compared on every field it was created
+	// with. Not part of the order's JSON.
+	PaymentMethod string    `json:"-"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Store errors.

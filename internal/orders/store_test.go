@@ -83,7 +83,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 
 func sample(id string) orders.Order {
 	return orders.Order{ID: id, CartID: "cart_" + id, Amount: 4200, Currency: "eur", Status: orders.Pending,
-		PaymentIntentID: "pi_" + id, CustomerEmail: "buyer@example.com", CreatedAt: t0, UpdatedAt: t0}
+		PaymentIntentID: "pi_" + id, CustomerEmail: "buyer@example.com", PaymentMethod: "pm_card_visa", CreatedAt: t0, UpdatedAt: t0}
 }
 
 func TestStoreContract(t *testing.T) {
