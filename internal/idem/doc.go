@@ -4,14 +4,16 @@
 //
 // # What duplicates do
 //
-// A POST must carry an Idempotency-Key (1 to 255 printable ASCII characters, bare or as an
-// RFC 9651 quoted string; see [ParseKey]). The stored key is [ScopedKey] of the route, the
+// A POST must carry one Idempotency-Key (1 to 255 printable ASCII characters, bare or as an
+// RFC 9651 quoted string; a bare key may not contain a comma, so that two header fields are
+// refused alike locally and behind API Gateway; see [HeaderKey] and [ParseKey]). The stored key is [ScopedKey] of the route, the
 // caller's identity and the client key, so callers never see each other's answers.
 //
 //   - First request: one conditional write claims the key (IN_PROGRESS, with the request's
-//     [Fingerprint], an owner token and a lease), the handler runs, and its response is stored
+//     fingerprint, by default [Fingerprint] of method, path and body, or Config.Fingerprint;
+//     an owner token and a lease), the handler runs, and its response is stored
 //     (COMPLETED) on condition that the claim is still ours.
-//   - Repeat after completion, same method, path and body: the stored status, headers and body
+//   - Repeat after completion, same fingerprint: the stored status, headers and body
 //     are replayed byte for byte, with "Idempotent-Replayed: true". With DynamoDB this costs one
 //     request: the losing claim returns the record (ReturnValuesOnConditionCheckFailure ALL_OLD).
 //   - Repeat while the first still runs: it waits (polling with backoff, at most Config.Wait and
