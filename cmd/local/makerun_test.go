@@ -81,7 +81,7 @@ func TestMakeHelpShowsTheRealAddress(t *testing.T) {
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "PORT=4321", "HOST=0.0.0.0")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "http://0.0.0.0:4321") || strings.Contains(string(out), "$(") {
+	if err != nil || !strings.Contains(string(out), "http://0.0.0.0:4321") || strings.Contains(string(out), "$(PORT)") || strings.Contains(string(out), "$(HOST)") {
 		t.Fatalf("make help: %v\n%s", err, out)
 	}
 }
