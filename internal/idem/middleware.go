@@ -57,8 +57,8 @@ type Config struct {
 	MaxBody int64
 	// Principal returns the caller's identity (the authorizer's principal); "" is anonymous.
 	Principal func(*http.Request) string
-	// Key returns the client key of a request. Default: HeaderKey, the Idempotency-Key header through
-	// ParseKey. Errors wrapping ErrKeyMissing or ErrKeyInvalid answer 400.
+	// Key returns the client key of a request. Default: HeaderKey (one Idempotency-Key).
+	// Errors wrapping ErrKeyMissing or ErrKeyInvalid answer 400.
 	Key func(r *http.Request, body []byte) (string, error)
 	// Fingerprint returns what a repeat under the same key must match to be replayed. Default
 	// (nil): Fingerprint(method, path, body), byte for byte. An error answers 400
@@ -119,9 +119,8 @@ func Attach(ctx context.Context, writes ...Write) bool {
 // Middleware makes a handler idempotent: every request must carry a key; the first request with a
 // key claims it and runs the handler, whose response is stored and replayed to every later
 // request with the same key and the same content (method, path, body; or Config.Fingerprint)
-// for TTL. A duplicate that
-// arrives while the first runs waits for its result. A different request under a used key
-// answers 422 without running.
+// for TTL. A duplicate that arrives while the first runs waits for its result. A different
+// request under a used key answers 422 without running.
 //
 // Storage policy: responses below 500 are stored (a declined card is an answer, replayed as
 // such), except 429; a 5xx or 429 response, a panic (answered 500) and a cancelled request
