@@ -12,14 +12,21 @@ STATICCHECK := $(CACHE)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 LAMBDA_FLAGS := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc
 PORT ?= 3000
+HOST ?= 127.0.0.1
 
 .PHONY: help run test tools build bench fuzz dynamodb-local fmt vet lint deploy clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(HOST)/$(HOST)/; s/$$(PORT)/$(PORT)/' | \
+		awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
-run: ## serve the API on http://localhost:$(PORT) (in-memory store, local payments)
-	PORT=$(PORT) $(GO) run ./cmd/local
+# run builds, then runs the server in the foreground. On a terminal it runs as its own job
+# (set -m; fg), so Ctrl-C reaches the server alone: it shuts down gracefully, exits 0, and make
+# reports no error. Elsewhere (tests, CI) it replaces the shell, so SIGTERM reaches it.
+run: ## serve the API on http://$(HOST):$(PORT) (in-memory store, local payments; HOST, PORT, ALLOWED_ORIGIN)
+	$(GO) build -o bin/local ./cmd/local
+	@if [ -t 0 ]; then set -m; HOST=$(HOST) PORT=$(PORT) bin/local & fg %1 >/dev/null; \
+	else HOST=$(HOST) PORT=$(PORT) exec bin/local; fi
 
 test: tools lint ## lint, then run every test under the race detector, against DynamoDB Local and stripe-mock
 	$(GO) test -race -count=1 -timeout 15m ./...

@@ -1,8 +1,11 @@
-// Command local serves the checkout API on http://localhost:3000 (PORT overrides) for
-// development: `make run`. With no configuration it uses in-memory stores and the local payment
-// provider, so a fresh clone needs nothing else. DYNAMODB_ENDPOINT switches to DynamoDB (Local),
-// creating missing tables with the template's schema; STRIPE_SECRET_KEY (and STRIPE_API_BASE)
-// to Stripe; the other variables work as in Lambda. It stops gracefully on SIGINT and SIGTERM.
+// Command local serves the checkout API on http://127.0.0.1:3000 for development: `make run`.
+// HOST (default 127.0.0.1, this machine only) and PORT (default 3000) choose the address;
+// ALLOWED_ORIGIN (comma-separated, default "*") the origins a page on another origin may call
+// it from, under the template's CORS rules. With no configuration it uses in-memory stores and
+// the local payment provider, so a fresh clone needs nothing else. DYNAMODB_ENDPOINT switches
+// to DynamoDB (Local), creating missing tables with the template's schema; STRIPE_SECRET_KEY
+// (and STRIPE_API_BASE) to Stripe; the other variables work as in Lambda. It stops gracefully
+// on SIGINT and SIGTERM, with exit status 0.
 package main
 
 import (
@@ -41,11 +44,18 @@ func run(ctx context.Context, log io.Writer, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
-	h, err := localapi.Handler(deps, pages())
+	host := os.Getenv("HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	deps.NoWebhookSecretHint = "webhooks: no secret set, so POST /webhooks refuses every delivery with 400; " +
+		"to receive Stripe's, run `stripe listen --forward-to " + net.JoinHostPort(host, cfg.Port) + "/webhooks` " +
+		"and restart with STRIPE_WEBHOOK_SECRET=<the whsec_... it prints> (or STANDARD_WEBHOOK_SECRET)"
+	h, err := localapi.Handler(deps, pages(), localapi.WithCORS(cors(os.Getenv("ALLOWED_ORIGIN"))))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(os.Getenv("HOST"), cfg.Port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, cfg.Port))
 	if err != nil {
 		return err
 	}
@@ -69,6 +79,13 @@ func run(ctx context.Context, log io.Writer, ready chan<- string) error {
 	}
 	deps.Logger.Info("stopped")
 	return err
+}
+
+// cors returns the template's CORS rules for the origins of ALLOWED_ORIGIN.
+func cors(origins string) localapi.CORS {
+	c := localapi.DefaultCORS()
+	c.AllowOrigins = localapi.ParseOrigins(origins)
+	return c
 }
 
 func displayAddr(a net.Addr) string {

@@ -17,11 +17,11 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // that waits for the graceful shutdown.
 func serve(t *testing.T, env map[string]string) (string, *testenv.LogBuffer, func() error) {
 	t.Helper()
+	t.Setenv("PORT", "0")
+	t.Setenv("HOST", "127.0.0.1")
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	t.Setenv("PORT", "0")
-	t.Setenv("HOST", "127.0.0.1")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
@@ -126,5 +126,28 @@ func TestLocalServerOnDynamoDBLocalCreatesTables(t *testing.T) {
 	resp, _ := post(t, base+"/checkout", "local-1", `{"cart_id":"cart_123","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`)
 	if resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatal("not replayed after a restart on the same tables")
+	}
+}
+
+func TestLocalServerDefaults(t *testing.T) {
+	base, logs, stop := serve(t, map[string]string{"HOST": "", "DYNAMODB_ENDPOINT": "", "AWS_ENDPOINT_URL_DYNAMODB": "",
+		"STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "", "STANDARD_WEBHOOK_SECRET": ""})
+	if !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Errorf("listening at %s, want 127.0.0.1 when HOST is unset", base)
+	}
+	resp, err := http.Get(base + "/no-such-thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("GET /no-such-thing = %d %s, want a 404 problem", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	out := logs.String()
+	if strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, "STRIPE_WEBHOOK_SECRET=") || !strings.Contains(out, "stripe listen") {
+		t.Errorf("the default run should explain how to set a webhook secret, without an error line:\n%s", out)
 	}
 }

@@ -115,15 +115,26 @@ func TestLambdaEvents(t *testing.T) {
 			t.Fatalf("anonymous %s, jwt %d %s %v", anon.Body, jwt.StatusCode, jwt.Body, jwt.Headers)
 		}
 	})
-	t.Run("a key containing commas survives the adapter's header splitting", func(t *testing.T) {
-		ev := withKey(loadEvent(t, "checkout.json"), "cart 9, attempt 1, tab 2")
+	t.Run("a quoted key containing commas survives the adapter's header splitting", func(t *testing.T) {
+		ev := withKey(loadEvent(t, "checkout.json"), `"cart 9,attempt 1,tab 2"`)
 		first, second := invoke(ev), invoke(ev)
 		if first.StatusCode != 201 || second.Body != first.Body || second.Headers["Idempotent-Replayed"] != "true" {
 			t.Fatalf("first %d %s, second %s %v", first.StatusCode, first.Body, second.Body, second.Headers)
 		}
-		other := invoke(withKey(loadEvent(t, "checkout.json"), "cart 9"))
+		// Spaces next to the commas are dropped, as the adapter drops them: the same key.
+		spaced := invoke(withKey(loadEvent(t, "checkout.json"), `"cart 9, attempt 1, tab 2"`))
+		if spaced.Body != first.Body || spaced.Headers["Idempotent-Replayed"] != "true" {
+			t.Fatalf("spaced form: %d %s", spaced.StatusCode, spaced.Body)
+		}
+		other := invoke(withKey(loadEvent(t, "checkout.json"), `"cart 9"`))
 		if other.Body == first.Body {
 			t.Fatal("the key was cut at its first comma")
+		}
+	})
+	t.Run("a bare key with a comma, or two keys, answers 400 key-invalid", func(t *testing.T) {
+		resp := invoke(withKey(loadEvent(t, "checkout.json"), "cart 9, attempt 1"))
+		if resp.StatusCode != 400 || !strings.Contains(resp.Body, "/problems/idempotency-key-invalid") || !strings.Contains(resp.Body, "more than one key") {
+			t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 		}
 	})
 	t.Run("a base64 body that is not JSON answers a 400 problem", func(t *testing.T) {

@@ -31,6 +31,9 @@ type Deps struct {
 	DynamoDB *dynamodb.Client
 	// Storage and Provider name what was chosen, for the start-up log line.
 	Storage, Provider string
+	// NoWebhookSecretHint, when set, is logged at info level instead of the error that a
+	// deployment without a webhook secret gets: the local server's default run has none.
+	NoWebhookSecretHint string
 }
 
 // Options choose between the deployed and the local set-up.

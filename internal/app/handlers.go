@@ -20,14 +20,18 @@ func (d *Deps) Checkout(principal func(*http.Request) string) http.Handler {
 }
 
 // Webhook returns the handler of POST /webhooks over d, with the verifiers the configuration
-// names. An invalid secret is an error; no secret at all is logged as one, and every delivery
-// is then refused with 400 until one is configured.
+// names. An invalid secret is an error; no secret at all is logged as one (or as
+// d.NoWebhookSecretHint), and every delivery is then refused with 400 until one is configured.
 func (d *Deps) Webhook() (http.Handler, error) {
 	stripe, standard, err := Verifiers(d.Config)
 	if err != nil {
 		return nil, err
 	}
-	if stripe == nil && standard == nil {
+	switch {
+	case stripe != nil || standard != nil:
+	case d.NoWebhookSecretHint != "":
+		d.Logger.Info(d.NoWebhookSecretHint)
+	default:
 		d.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
 			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
 	}

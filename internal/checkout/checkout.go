@@ -59,12 +59,21 @@ func New(opts Options) http.Handler {
 	}
 	s := &service{Options: opts}
 	s.idempotent = idem.Middleware(idem.Config{
-		Store:       opts.Idem,
-		Scope:       Scope,
-		TTL:         opts.TTL,
-		Wait:        opts.Wait,
-		MaxBody:     MaxBody,
-		Principal:   opts.Principal,
+		Store:     opts.Idem,
+		Scope:     Scope,
+		TTL:       opts.TTL,
+		Wait:      opts.Wait,
+		MaxBody:   MaxBody,
+		Principal: opts.Principal,
+		// The parameters, not the bytes: a repeat that differs only in field order, spacing or
+		// an explicit null replays (request.fingerprint).
+		Fingerprint: func(r *http.Request, _ []byte) (string, error) {
+			req, ok := r.Context().Value(requestKey{}).(request)
+			if !ok {
+				return "", errors.New("the request was not validated")
+			}
+			return req.fingerprint(), nil
+		},
 		Now:         opts.Now,
 		Logger:      opts.Logger,
 		Guard:       s.begin,
@@ -104,7 +113,8 @@ type requestKey struct{}
 
 // checkout validates a request before the idempotency engine sees it, so a request that could
 // never run claims nothing and stores nothing (as Stripe does): the key first (a client without
-// one learns that before anything else), then the body's size, syntax and fields.
+// one learns that before anything else), then the body's size, its media type (415) and its
+// syntax and fields.
 func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
 	if _, err := idem.HeaderKey(r, nil); err != nil {
 		typ := problem.KeyInvalid
@@ -126,6 +136,13 @@ func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
 		}
 		problem.Write(w, problem.New(http.StatusBadRequest, problem.InvalidRequest, "the request body could not be read"))
 		return
+	}
+	// An empty body needs no type: it answers 400 "empty" below.
+	if ct := r.Header.Get("Content-Type"); len(body) > 0 || ct != "" {
+		if detail := checkMediaType(ct); detail != "" {
+			problem.Write(w, problem.New(http.StatusUnsupportedMediaType, problem.MediaType, detail))
+			return
+		}
 	}
 	req, err := parseRequest(body)
 	if err != nil {
@@ -198,8 +215,10 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		if declined.DeclineCode != "" && declined.DeclineCode != code {
 			code += ": " + declined.DeclineCode
 		}
-		problem.Write(w, problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
-			"the payment was declined (%s); order %s is failed; start a new checkout with a new Idempotency-Key to pay another way", code, id)))
+		p := problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
+			"the payment was declined (%s); order %s is failed; start a new checkout with a new Idempotency-Key to pay another way", code, id))
+		p.OrderID = id
+		problem.Write(w, p)
 		return
 	case errors.As(err, &notYet):
 		p := problem.New(http.StatusBadGateway, problem.ProviderError, notYet.detail)
@@ -322,7 +341,9 @@ func (s *service) settle(ctx context.Context, id string, to orders.Status, inten
 }
 
 // rejected answers a request the provider refused. Buyer input it names (an unknown payment
-// method, say) is a 400 like our own validation; an idempotency_error means the provider saw
+// method, an amount below the currency's minimum) is a 400 of its own type,
+// payment-provider-refused, so a client can tell it from our validation's invalid-request (which
+// is not stored: the same key may be retried with a fixed body); an idempotency_error means the provider saw
 // this key with other parameters (an earlier attempt under the same key, whose answer was lost,
 // asked for something else): 422, as the engine answers for the same case. Both are stored:
 // the provider would answer the same again. Anything else (a bad API key, a parameter we send
@@ -335,7 +356,8 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
 			return
 		}
-		p := problem.New(http.StatusBadRequest, problem.InvalidRequest, "the payment provider refused "+field+": "+e.Message)
+		p := problem.New(http.StatusBadRequest, problem.ProviderRefused, "the payment provider refused "+field+": "+e.Message+
+			"; this answer is stored: send the corrected request with a new Idempotency-Key")
 		p.Field = field
 		problem.Write(w, p)
 		return
@@ -377,15 +399,18 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
 			Detail: "the order of this Idempotency-Key could not be read; retry with the same key", RetryAfter: 1})
 		return
 	}
-	if o.CartID != req.CartID || o.Amount != req.Amount || o.Currency != req.Currency ||
-		o.CustomerEmail != req.CustomerEmail || o.PaymentMethod != req.PaymentMethod {
+	// The same fields the fingerprint covers (request.fingerprint).
+	if (request{CartID: o.CartID, Amount: o.Amount, Currency: o.Currency, PaymentMethod: o.PaymentMethod,
+		CustomerEmail: o.CustomerEmail}) != req {
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
 			"this Idempotency-Key was used with a different request; use a new key for a new request"))
 		return
 	}
 	if o.Status == orders.Failed {
-		problem.Write(w, problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
-			"the payment of order %s was declined earlier; start a new checkout with a new Idempotency-Key", o.ID)))
+		p := problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
+			"the payment of order %s was declined earlier; start a new checkout with a new Idempotency-Key", o.ID))
+		p.OrderID = o.ID
+		problem.Write(w, p)
 		return
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)

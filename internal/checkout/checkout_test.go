@@ -94,6 +94,7 @@ func TestCheckout(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, "/checkout", r)
 			req.Header.Set(idem.KeyHeader, "shared-key")
 			req.Header.Set("X-Caller", caller)
+			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			e.h.ServeHTTP(w, req)
 			ids = append(ids, decode(t, w).OrderID)
@@ -291,12 +292,31 @@ func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
 }
 
 func TestProviderRejections(t *testing.T) {
-	t.Run("an unknown payment method answers 400 naming payment_method", func(t *testing.T) {
+	t.Run("an unknown payment method answers 400 payment-provider-refused naming payment_method, stored", func(t *testing.T) {
 		e := newEnv(t)
 		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_nosuchmethod"}`
-		p := testenv.AssertProblem(t, e.post("k1", body), http.StatusBadRequest, problem.InvalidRequest)
+		first := e.post("k1", body)
+		p := testenv.AssertProblem(t, first, http.StatusBadRequest, problem.ProviderRefused)
 		if p.Field != "payment_method" || e.countOrders(t) != 0 {
 			t.Fatalf("problem %+v, orders %d", p, e.countOrders(t))
+		}
+		again := e.post("k1", body)
+		if again.Body.String() != first.Body.String() || again.Header().Get(idem.ReplayedHeader) != "true" || e.local.Calls() != 1 {
+			t.Fatalf("the refusal was not stored: %d %s, provider calls %d", again.Code, again.Body, e.local.Calls())
+		}
+		// A fixed body under the same key is a different request: 422, a new key is needed.
+		fixed := strings.Replace(body, "pm_nosuchmethod", "pm_card_visa", 1)
+		testenv.AssertProblem(t, e.post("k1", fixed), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		if w := e.post("k2", fixed); w.Code != http.StatusCreated {
+			t.Fatalf("new key: %d %s", w.Code, w.Body)
+		}
+	})
+	t.Run("an amount below the currency's minimum answers 400 payment-provider-refused naming amount", func(t *testing.T) {
+		e := newEnv(t)
+		p := testenv.AssertProblem(t, e.post("k1", `{"cart_id":"c","amount":49,"currency":"usd","payment_method":"pm_card_visa"}`),
+			http.StatusBadRequest, problem.ProviderRefused)
+		if p.Field != "amount" || !strings.Contains(p.Detail, "$0.50") || e.local.Created() != 0 {
+			t.Fatalf("problem %+v, intents %d", p, e.local.Created())
 		}
 	})
 	t.Run("a provider key seen with other parameters answers 422", func(t *testing.T) {

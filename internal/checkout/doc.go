@@ -4,7 +4,8 @@
 //
 // # POST /checkout
 //
-//	Idempotency-Key: <1 to 255 printable ASCII characters>
+//	Idempotency-Key: <1 to 255 printable ASCII characters: exactly one key, see idem.HeaderKey>
+//	Content-Type: application/json
 //	{"cart_id": "cart_123", "amount": 1099, "currency": "usd",
 //	 "payment_method": "pm_card_visa", "customer_email": "buyer@example.com"}
 //
@@ -20,12 +21,17 @@
 //  1. the Idempotency-Key header: 400 idempotency-key-missing or -invalid, even when the body
 //     is also wrong, because a client without a key must learn that first;
 //  2. the body's size: 413 above 16 KiB;
-//  3. the body: exactly one JSON object, field names matched exactly (not case-insensitively
+//  3. the media type: 415 unsupported-media-type unless Content-Type is application/json
+//     (charset utf-8 allowed; an empty body without a type goes on to answer 400 "empty");
+//  4. the body: exactly one JSON object, field names matched exactly (not case-insensitively
 //     as encoding/json does), no unknown or repeated field, no trailing data, every field
 //     valid: 400 invalid-request with "field" naming the culprit.
 //
 // Then the idempotency engine (package idem) claims the key, scoped by Scope and
-// Options.Principal, and runs the payment under the claim. The claim carries a guard,
+// Options.Principal, and runs the payment under the claim. The engine compares repeats by the
+// request's parameters, not its bytes: the fingerprint covers the method, the route and the
+// five validated fields, so field order, whitespace, a trailing newline or an explicit null for
+// an absent optional field replay, while any other value answers 422. The claim carries a guard,
 // orders.Store.Absent of the key's order, and the completion carries orders.Store.Insert: the
 // order id is a function of the scoped key (OrderID), so on DynamoDB a first checkout costs two
 // requests (claim and completion, each one TransactWriteItems) and a replay one.
@@ -33,11 +39,12 @@
 // Answers of the payment step:
 //
 //	succeeded, requires_action, pending   201, order paid / requires_action / pending; stored
-//	declined                              402 payment-declined; the order is written as failed;
-//	                                      stored, so a retry replays the 402
+//	declined                              402 payment-declined with order_id; the order is
+//	                                      written as failed; stored, so a retry replays the 402
 //	provider unavailable or answer lost   502 payment-provider-error, Retry-After 1; nothing
 //	                                      stored, the claim is released: a retry runs again
-//	provider refused buyer input          400 invalid-request naming the field; stored
+//	provider refused buyer input          400 payment-provider-refused naming the field; stored
+//	                                      (a type of its own: our invalid-request is not stored)
 //	provider saw the key with other data  422 idempotency-key-reused; stored
 //	provider refused anything else        502 payment-provider-error, logged at error level;
 //	                                      released (it is our configuration or our bug)
@@ -51,7 +58,8 @@
 // Records are replayed for Options.TTL (24 h by default). A key reused later finds no record,
 // but the claim guard finds the order, so the engine hands the request to a handler that
 // answers the existing order with 200 (the 201 body without client_secret, which is not
-// stored), or 402 if it failed, or 422 if the request differs from the order. Stripe would run
+// stored), or 402 if it failed, or 422 if the request differs from the order in any of the
+// fields the fingerprint covers (the order keeps its payment method for this). Stripe would run
 // such a request as new; we do not, because a buyer retrying a day later must never be charged
 // twice. Nothing is stored by this path.
 //

@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net/http"
 	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/checkout-idem/checkout/internal/idem"
 )
 
 // Limits of a checkout request.
@@ -41,6 +45,32 @@ func (e *fieldError) Error() string { return e.Detail }
 
 func invalid(field, format string, args ...any) *fieldError {
 	return &fieldError{Field: field, Detail: fmt.Sprintf(format, args...)}
+}
+
+// fingerprint identifies the request's parameters for the idempotency engine: the method, the
+// route and the validated fields in a fixed order, so a repeat whose JSON differs only in field
+// order, whitespace, a trailing newline or an explicit null for an absent optional field
+// replays, while any different value does not.
+func (q request) fingerprint() string {
+	canonical, _ := json.Marshal(q) // strings and an integer: cannot fail
+	return idem.Fingerprint(http.MethodPost, "/checkout", canonical)
+}
+
+// checkMediaType returns why a Content-Type is not application/json ("" when it is). A charset
+// parameter, if any, must be utf-8 (RFC 8259 §8.1); other parameters are ignored.
+func checkMediaType(contentType string) string {
+	const want = "the request body must be JSON: send Content-Type: application/json"
+	if contentType == "" {
+		return "no Content-Type; " + want
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	switch {
+	case err != nil || mt != "application/json":
+		return fmt.Sprintf("Content-Type %q is not supported; %s", contentType, want)
+	case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8"):
+		return fmt.Sprintf("charset %q is not supported; JSON is UTF-8", params["charset"])
+	}
+	return ""
 }
 
 var paymentMethodRE = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,100}$`)

@@ -3,6 +3,15 @@
 // thin HTTP adapter over it. A [Store] keeps the records ([DynamoStore] in production,
 // [MemoryStore] for the local server and fast tests; both pass one contract suite).
 //
+// # Keys
+//
+// Over HTTP a POST must carry one Idempotency-Key (1 to 255 printable ASCII characters, bare or
+// as an RFC 9651 quoted string; a bare key may not contain a comma, so that two header fields
+// are refused alike locally and behind API Gateway; see [HeaderKey] and [ParseKey]). The stored
+// key is [ScopedKey] of the route, the caller's identity and the client key, so callers never
+// see each other's answers. The fingerprint is [Fingerprint] of method, path and body, or
+// Config.Fingerprint (checkout fingerprints the validated parameters, not the bytes).
+//
 // # What duplicates do
 //
 //   - First call: one conditional write claims the key (IN_PROGRESS, with the call's

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/problem"
@@ -20,8 +19,6 @@ const (
 	DefaultMaxBody = 1 << 20
 	// ReplayedHeader marks a replayed response, as Stripe does.
 	ReplayedHeader = "Idempotent-Replayed"
-	// KeyHeader is the request header holding the client's key.
-	KeyHeader = "Idempotency-Key"
 )
 
 // Outcome is what the middleware did with one request; it is logged and counted.
@@ -50,12 +47,13 @@ type Config struct {
 	MaxBody int64
 	// Principal returns the caller's identity (the authorizer's principal); "" is anonymous.
 	Principal func(*http.Request) string
-	// Key returns the client key of a request. Default: HeaderKey. Errors wrapping
-	// ErrKeyMissing or ErrKeyInvalid answer 400.
+	// Key returns the client key of a request. Default: HeaderKey (one Idempotency-Key).
+	// Errors wrapping ErrKeyMissing or ErrKeyInvalid answer 400.
 	Key func(r *http.Request, body []byte) (string, error)
 	// Fingerprint identifies what a request asks for; a repeat with another fingerprint answers
-	// 422. Default: Fingerprint of the method, path and body bytes.
-	Fingerprint func(r *http.Request, body []byte) string
+	// 422. Default: Fingerprint of the method, path and body bytes. An error answers 400
+	// invalid-request unclaimed.
+	Fingerprint func(r *http.Request, body []byte) (string, error)
 	// Guard returns writes committed atomically with the claim: if one fails, nothing is claimed
 	// and GuardFailed answers instead (default 409), unclaimed, with FromContext's Info. An error
 	// answers 500 unclaimed.
@@ -90,7 +88,9 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 		cfg.Key = HeaderKey
 	}
 	if cfg.Fingerprint == nil {
-		cfg.Fingerprint = func(r *http.Request, body []byte) string { return Fingerprint(r.Method, r.URL.Path, body) }
+		cfg.Fingerprint = func(r *http.Request, body []byte) (string, error) {
+			return Fingerprint(r.Method, r.URL.Path, body), nil
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -118,12 +118,6 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			e.log()
 		})
 	}
-}
-
-// HeaderKey reads the Idempotency-Key header. It joins repeated values first: behind API Gateway
-// the Lambda adapter splits header values on commas, and a key may contain one.
-func HeaderKey(r *http.Request, _ []byte) (string, error) {
-	return ParseKey(strings.Join(r.Header.Values(KeyHeader), ","))
 }
 
 // exchange is one request going through the middleware.
@@ -184,7 +178,12 @@ func (e *exchange) serve() {
 		principal = cfg.Principal(r)
 	}
 	e.key = ScopedKey(scope, principal, clientKey)
-	call := Call{Key: e.key, Fingerprint: cfg.Fingerprint(r, body), ClientKey: clientKey}
+	fp, err := cfg.Fingerprint(r, body)
+	if err != nil {
+		e.fail(Rejected, problem.New(http.StatusBadRequest, problem.InvalidRequest, err.Error()))
+		return
+	}
+	call := Call{Key: e.key, Fingerprint: fp, ClientKey: clientKey}
 	if cfg.Guard != nil {
 		if call.With, err = cfg.Guard(r, e.key); err != nil {
 			cfg.Logger.Error("idempotency claim writes", "key", e.key, "error", err.Error())

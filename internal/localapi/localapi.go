@@ -1,5 +1,8 @@
 // Package localapi is the wiring of the local server behind `make run`: the same handlers the
-// Lambda functions serve, on one mux, with an access log line per request.
+// Lambda functions serve, on one mux, with an access log line per request, and the manners API
+// Gateway gives the deployed API: every error an RFC 9457 problem (404 and 405 included, for
+// any path or method), the template's CORS rules, and header values checked for control
+// characters.
 package localapi
 
 import (
@@ -11,9 +14,23 @@ import (
 	"github.com/checkout-idem/checkout/internal/problem"
 )
 
+// Option configures Handler.
+type Option func(*settings)
+
+type settings struct{ cors CORS }
+
+// WithCORS replaces the default CORS rules (DefaultCORS: the template's, any origin).
+func WithCORS(c CORS) Option { return func(s *settings) { s.cors = c } }
+
 // Handler serves POST /checkout, GET /orders/{id} and POST /webhooks from deps, plus extra
-// handlers mounted by pattern (the checkout page, for instance).
-func Handler(deps *app.Deps, extra map[string]http.Handler) (http.Handler, error) {
+// handlers mounted by pattern (the checkout page at "/", for instance). Whatever a handler or
+// the mux answers with a status of 400 or more is sent as a problem; a path that is not in
+// canonical form ("//checkout", "/a/../checkout") answers a 404 problem rather than a redirect.
+func Handler(deps *app.Deps, extra map[string]http.Handler, opts ...Option) (http.Handler, error) {
+	s := settings{cors: DefaultCORS()}
+	for _, o := range opts {
+		o(&s)
+	}
 	wh, err := deps.Webhook()
 	if err != nil {
 		return nil, err
@@ -21,7 +38,7 @@ func Handler(deps *app.Deps, extra map[string]http.Handler) (http.Handler, error
 	co := deps.Checkout(nil) // the local server has no authorizer: one key space
 	mux := http.NewServeMux()
 	mux.Handle("/checkout", co)
-	mux.Handle("/orders/", co)
+	mux.Handle("/orders/{id}", co) // not "/orders/": that would redirect /orders
 	mux.Handle("/webhooks", wh)
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
@@ -31,7 +48,7 @@ func Handler(deps *app.Deps, extra map[string]http.Handler) (http.Handler, error
 			problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
 		})
 	}
-	return accessLog(deps.Logger, mux), nil
+	return accessLog(deps.Logger, s.cors.wrap(checkHeaders(canonicalPath(problems(mux))))), nil
 }
 
 // accessLog writes one line per request.

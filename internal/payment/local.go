@@ -30,7 +30,8 @@ import (
 //	anything else                        *RejectedError resource_missing (no such PaymentMethod)
 //
 // Like Stripe, a decline still creates a PaymentIntent (its id is in the DeclinedError), an
-// amount below 1 or a currency that is not three lowercase letters is a *RejectedError, and
+// amount below 1, an amount below Stripe's minimum charge for its currency (amount_too_small;
+// see minimumCharge) or a currency that is not three lowercase letters is a *RejectedError, and
 // idempotency keys work as Stripe documents them: the first call with a key that gets past
 // validation is stored, success or decline; a later call with the same key and the same Request
 // returns the same result (same Intent id) without creating anything; the same key with a
@@ -232,6 +233,9 @@ func localOutcome(req Request) (Outcome, *DeclinedError, error) {
 	if !isCurrency(req.Currency) {
 		return "", nil, &RejectedError{StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
 			Param: "currency", Message: fmt.Sprintf("Invalid currency: %s.", req.Currency)}
+	}
+	if e := belowMinimum(req.Amount, req.Currency); e != nil {
+		return "", nil, e
 	}
 	pm := req.PaymentMethod
 	card, ok := strings.CutPrefix(pm, "pm_card_")

@@ -16,7 +16,9 @@ const (
 	KeyMismatch      = "/problems/idempotency-key-reused"      // 422: same key, different request
 	KeyInProgress    = "/problems/idempotency-key-in-progress" // 409 + Retry-After
 	ResponseTooLarge = "/problems/response-not-replayable"     // 409: completed, too large to store
-	InvalidRequest   = "/problems/invalid-request"             // 400: body or field invalid
+	InvalidRequest   = "/problems/invalid-request"             // 400: body, field or header invalid; not stored
+	ProviderRefused  = "/problems/payment-provider-refused"    // 400: the provider refused a value; stored
+	MediaType        = "/problems/unsupported-media-type"      // 415
 	BodyTooLarge     = "/problems/body-too-large"              // 413
 	NotFound         = "/problems/not-found"                   // 404
 	MethodNotAllowed = "/problems/method-not-allowed"          // 405
@@ -40,6 +42,9 @@ type Problem struct {
 	Detail string `json:"detail,omitempty"`
 	// Field names the request field at fault, for invalid-request problems.
 	Field string `json:"field,omitempty"`
+	// OrderID is the order the problem concerns (an extension member, RFC 9457 §3.2): the
+	// failed order of a 402.
+	OrderID string `json:"order_id,omitempty"`
 	// RetryAfter, in seconds, is also sent as the Retry-After header when positive.
 	RetryAfter int `json:"retry_after,omitempty"`
 }

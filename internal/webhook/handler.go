@@ -85,7 +85,7 @@ func NewHandler(opts Options) http.Handler {
 	middleware := func(scope string) http.Handler {
 		return idem.Middleware(idem.Config{
 			Store: opts.Idem, Scope: scope, TTL: opts.TTL, Wait: opts.Wait, MaxBody: MaxBodyBytes,
-			Key: deliveryKey, Now: opts.Now, Logger: opts.Logger,
+			Key: deliveryKey, Now: opts.Now, Logger: opts.Logger, MismatchDetail: MismatchDetail,
 		})(apply)
 	}
 	h.stripe, h.standard = middleware(StripeScope), middleware(StandardScope)
@@ -102,6 +102,11 @@ func NewHandler(opts Options) http.Handler {
 	})
 	return mux
 }
+
+// MismatchDetail is the detail of the 422 answering a delivery whose event id was seen with a
+// different event: an event id names one event, so the second is refused, not applied.
+const MismatchDetail = "this event id was already delivered with a different event; an event id names one event, " +
+	"so this delivery is not applied"
 
 type handler struct {
 	Options

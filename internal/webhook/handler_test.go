@@ -382,7 +382,9 @@ func TestDeliveryIDReusedForAnotherEvent(t *testing.T) {
 	}
 	// Same id, different change: the engine refuses it.
 	other := event("evt_1", "charge.refunded", "ord_1", now)
-	testenv.AssertProblem(t, e.do(e.stripe(other, now)), http.StatusUnprocessableEntity, problem.KeyMismatch)
+	if p := testenv.AssertProblem(t, e.do(e.stripe(other, now)), http.StatusUnprocessableEntity, problem.KeyMismatch); p.Detail != webhook.MismatchDetail {
+		t.Fatalf("detail %q, want the wording about events", p.Detail)
+	}
 	if e.status(t, "ord_1") != orders.Paid {
 		t.Fatal("the conflicting event was applied")
 	}
