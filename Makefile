@@ -48,15 +48,19 @@ $(STATICCHECK):
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar ## run DynamoDB Local on :8000 (then DYNAMODB_ENDPOINT=http://localhost:8000 make run)
 	java -Djava.library.path=$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal_lib -jar $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar -inMemory -sharedDb -port $(or $(DYNAMODB_PORT),8000)
 
-build: ## build both Lambda bootstraps for linux/arm64 into bin/
+build: ## build the three Lambda bootstraps for linux/arm64 into bin/
 	$(MAKE) build-CheckoutFunction ARTIFACTS_DIR=bin/checkout
 	$(MAKE) build-WebhookFunction ARTIFACTS_DIR=bin/webhook
+	$(MAKE) build-ReconcilerFunction ARTIFACTS_DIR=bin/reconciler
 
 build-CheckoutFunction: ## sam build target: checkout bootstrap into $(ARTIFACTS_DIR)
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/checkout
 
 build-WebhookFunction: ## sam build target: webhook bootstrap into $(ARTIFACTS_DIR)
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
+
+build-ReconcilerFunction: ## sam build target: reconciler bootstrap into $(ARTIFACTS_DIR)
+	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reconciler
 
 bench: tools ## idem benchmarks (bench/idem.txt), then load, storm and cold starts (cmd/loadgen) into bench/REPORT.md and bench/latency.svg
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/ | tee bench/idem.txt

@@ -353,3 +353,11 @@ type providerFunc func(payment.Request) (payment.Intent, error)
 func (f providerFunc) CreatePayment(_ context.Context, r payment.Request) (payment.Intent, error) {
 	return f(r)
 }
+
+func (f providerFunc) Retrieve(context.Context, string) (payment.Intent, error) {
+	return payment.Intent{}, payment.ErrUnavailable
+}
+
+func (f providerFunc) FindByOrder(context.Context, string) (*payment.Intent, error) {
+	return nil, payment.ErrUnavailable
+}

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +24,8 @@ const (
 	EnvStandardWebhookSecret = "STANDARD_WEBHOOK_SECRET" // comma-separated whsec_ secrets
 	EnvWebhookTolerance      = "WEBHOOK_TOLERANCE"       // Go duration, default 5m
 	EnvLogLevel              = "LOG_LEVEL"               // debug, info (default), warn, error
+	EnvReconcileAfter        = "RECONCILE_AFTER"         // Go duration, default 10m: when an open order counts as stuck
+	EnvReconcileLimit        = "RECONCILE_LIMIT"         // orders per reconciler run, default 100
 	EnvPort                  = "PORT"                    // local server only, default 3000
 )
 
@@ -40,6 +43,8 @@ type Config struct {
 	WebhookTolerance       time.Duration
 	LogLevel               string
 	Port                   string
+	ReconcileAfter         time.Duration
+	ReconcileLimit         int
 }
 
 // FromEnv reads the configuration; it fails on values it cannot parse rather than guessing.
@@ -67,6 +72,16 @@ func FromEnv() (Config, error) {
 	}
 	if c.WebhookTolerance, err = duration(EnvWebhookTolerance, 5*time.Minute); err != nil {
 		return c, err
+	}
+	if c.ReconcileAfter, err = duration(EnvReconcileAfter, 10*time.Minute); err != nil {
+		return c, err
+	}
+	if v := strings.TrimSpace(os.Getenv(EnvReconcileLimit)); v != "" {
+		if c.ReconcileLimit, err = strconv.Atoi(v); err != nil || c.ReconcileLimit <= 0 || c.ReconcileLimit > 1000 {
+			return c, fmt.Errorf("config: %s=%q: want a whole number from 1 to 1000", EnvReconcileLimit, v)
+		}
+	} else {
+		c.ReconcileLimit = 100
 	}
 	return c, nil
 }

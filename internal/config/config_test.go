@@ -48,3 +48,30 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestReconcilerSettings(t *testing.T) {
+	t.Run("defaults: 10 minutes, 100 orders", func(t *testing.T) {
+		t.Setenv(config.EnvReconcileAfter, "")
+		t.Setenv(config.EnvReconcileLimit, "")
+		c, err := config.FromEnv()
+		if err != nil || c.ReconcileAfter != 10*time.Minute || c.ReconcileLimit != 100 {
+			t.Fatalf("got %v, %d, %v", c.ReconcileAfter, c.ReconcileLimit, err)
+		}
+	})
+	t.Run("values are read", func(t *testing.T) {
+		t.Setenv(config.EnvReconcileAfter, "30m")
+		t.Setenv(config.EnvReconcileLimit, "25")
+		c, err := config.FromEnv()
+		if err != nil || c.ReconcileAfter != 30*time.Minute || c.ReconcileLimit != 25 {
+			t.Fatalf("got %v, %d, %v", c.ReconcileAfter, c.ReconcileLimit, err)
+		}
+	})
+	for _, bad := range []string{"many", "0", "-3", "1001"} {
+		t.Run("a limit of "+bad+" is refused", func(t *testing.T) {
+			t.Setenv(config.EnvReconcileLimit, bad)
+			if _, err := config.FromEnv(); err == nil {
+				t.Fatalf("RECONCILE_LIMIT=%q accepted", bad)
+			}
+		})
+	}
+}

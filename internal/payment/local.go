@@ -46,6 +46,7 @@ type Local struct {
 	created  int
 	calls    int
 	fault    func(req Request, attempt int) Fault
+	all      []*localResult // every PaymentIntent created, oldest first, for Retrieve and FindByOrder
 }
 
 var _ Provider = (*Local)(nil)
@@ -207,6 +208,7 @@ func (l *Local) process(req Request, decline string) (Intent, error) {
 		declined.IntentID = id
 		r.intent, r.declined = Intent{}, declined
 	}
+	l.all = append(l.all, r)
 	if req.IdempotencyKey != "" {
 		if l.byKey == nil {
 			l.byKey = make(map[string]*localResult)

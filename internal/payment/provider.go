@@ -6,6 +6,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Outcome is what a created payment needs next.
@@ -15,6 +16,11 @@ const (
 	Succeeded      Outcome = "succeeded"       // money captured: the order is paid
 	RequiresAction Outcome = "requires_action" // the buyer must confirm (3-D Secure): send ClientSecret
 	Pending        Outcome = "pending"         // no payment method yet: the buyer confirms with ClientSecret
+	// Failed and Canceled are only reported by Retrieve and FindByOrder: the last attempt
+	// failed (CreatePayment answers a *DeclinedError instead), or the intent was canceled
+	// (no charge can happen any more).
+	Failed   Outcome = "failed"
+	Canceled Outcome = "canceled"
 )
 
 // Request asks for one payment. IdempotencyKey is sent to the provider on every attempt, so a
@@ -28,16 +34,27 @@ type Request struct {
 	IdempotencyKey string
 }
 
-// Intent is the provider's payment object.
+// Intent is the provider's payment object. Amount, Currency and OrderID are set by Retrieve
+// and FindByOrder (CreatePayment's caller knows them).
 type Intent struct {
 	ID           string
 	Outcome      Outcome
 	ClientSecret string
+	Amount       int64  // minor units
+	Currency     string // ISO 4217, lowercase
+	OrderID      string // metadata order_id
 }
 
-// Provider creates payments.
+// Provider creates payments and finds them again.
 type Provider interface {
 	CreatePayment(ctx context.Context, req Request) (Intent, error)
+	// Retrieve returns the intent with id intentID (an unknown id is a *RejectedError).
+	Retrieve(ctx context.Context, intentID string) (Intent, error)
+	// FindByOrder returns the intent created for orderID (metadata order_id), nil when there
+	// is none. With several (an order paid after an earlier attempt failed), it returns the
+	// one that succeeded, else the most recent. Stripe's search lags writes by up to about a
+	// minute: callers look for orders older than that.
+	FindByOrder(ctx context.Context, orderID string) (*Intent, error)
 }
 
 // ErrDeclined is matched (errors.Is) by a *DeclinedError: a business outcome, stored and replayed.
@@ -47,6 +64,12 @@ var ErrDeclined = errors.New("payment: declined")
 // or its answer was lost: nothing is known to have happened, and a retry with the same
 // IdempotencyKey is safe.
 var ErrUnavailable = errors.New("payment: provider unavailable")
+
+// ErrReplayedFailure is a 5xx the provider replayed from an earlier attempt with the same
+// idempotency key (Stripe stores a 500 against its key and answers it again, with
+// Idempotent-Replayed: true, for 24 hours): retrying with that key cannot succeed. Check
+// FindByOrder, then retry under a new key. errors.Is(ErrReplayedFailure, ErrUnavailable) holds.
+var ErrReplayedFailure = fmt.Errorf("%w: a stored failure replayed for this idempotency key", ErrUnavailable)
 
 // DeclinedError reports a declined payment.
 type DeclinedError struct {

@@ -32,17 +32,29 @@ type stripeConfig struct {
 	logger     *slog.Logger
 }
 
-// DefaultStripeTimeout bounds one HTTP attempt when WithHTTPClient is not given; the request's
-// context (the Lambda deadline) bounds the whole call.
-const DefaultStripeTimeout = 10 * time.Second
-
-// DefaultStripeRetries is how many times stripe-go retries a failed attempt by default. It
-// retries connection errors, timeouts, answers that are not Stripe errors (a proxy's 502 page)
-// and 429 lock timeouts, after 0.5 s, 1 s, ... (capped at 5 s), each time with the same
-// Idempotency-Key, and stops once the context is done. It does not retry a Stripe error
-// answer (a JSON 500 or 409): that surfaces as ErrUnavailable, for the caller to retry with
-// the same key.
-const DefaultStripeRetries = 2
+// The time budget of a Stripe call, in one place. The checkout handler runs until its lease
+// ends minus a 2 s reserve for the completion or release, within the Lambda's 25 s timeout:
+// about 23 s from the claim. One call is at most 1 + DefaultStripeRetries HTTP attempts of
+// at most DefaultStripeTimeout each, with stripe-go's sleeps between them (0.5 s, then 1 s;
+// the sleeps ignore the context), so its worst case StripeWorstCase is 3 x 6 s + 1.5 s =
+// 19.5 s, inside the budget with room for the claim. Every attempt carries the caller's
+// context, so a deadline closer than that ends the call sooner (an error wrapping
+// ErrUnavailable and context.DeadlineExceeded), and no attempt starts after it.
+const (
+	// DefaultStripeTimeout bounds one HTTP attempt when WithHTTPClient is not given.
+	DefaultStripeTimeout = 6 * time.Second
+	// DefaultStripeRetries is how many times stripe-go retries a failed attempt by default. It
+	// retries connection errors, timeouts, answers that are not Stripe errors (a proxy's 502
+	// page) and 429 lock timeouts, each time with the same Idempotency-Key, and stops once the
+	// context is done. It does not retry a Stripe error answer (a JSON 500 or 409): that
+	// surfaces as ErrUnavailable, for the caller to retry with the same key.
+	DefaultStripeRetries = 2
+	// stripeRetrySleeps is the most stripe-go sleeps in total before DefaultStripeRetries
+	// retries: 0.5 s x (1 + n²) for retry n = 0, 1 (before jitter, which only shortens them).
+	stripeRetrySleeps = 1500 * time.Millisecond
+	// StripeWorstCase is the longest a call with the defaults can take.
+	StripeWorstCase = (DefaultStripeRetries+1)*DefaultStripeTimeout + stripeRetrySleeps
+)
 
 // WithHTTPClient sets the client that carries the requests (its Transport, its Timeout).
 func WithHTTPClient(c *http.Client) StripeOption {
@@ -195,6 +207,9 @@ func stripeError(err error) error {
 	switch {
 	case se.Type == stripe.ErrorTypeCard || se.Code == stripe.ErrorCodeCardDeclined:
 		return declined(se, "")
+	case status >= 500 && se.LastResponse != nil && se.LastResponse.Header.Get("Idempotent-Replayed") == "true":
+		return fmt.Errorf("%w: stripe answered %d %s %s: %s (request %s)",
+			ErrReplayedFailure, status, se.Type, se.Code, se.Msg, se.RequestID)
 	case status == 0, status >= 500, status == http.StatusTooManyRequests, status == http.StatusConflict:
 		return fmt.Errorf("%w: stripe answered %d %s %s: %s (request %s)",
 			ErrUnavailable, status, se.Type, se.Code, se.Msg, se.RequestID)

@@ -19,6 +19,7 @@ import (
 	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 )
@@ -44,6 +45,8 @@ var functionEnv = []string{
 	config.EnvStandardWebhookSecret,
 	config.EnvWebhookTolerance,
 	config.EnvLogLevel,
+	config.EnvReconcileAfter,
+	config.EnvReconcileLimit,
 }
 
 // secretEnv are the variables that hold secrets: their value must be empty or a dynamic reference.
@@ -69,7 +72,15 @@ var allowedActions = map[string]map[string][]string{
 		"IdempotencyTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 		"OrdersTable":      {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
 	},
+	// The reconciler queries the open orders' index and updates orders, nothing else.
+	"ReconcilerFunction": {
+		"OrdersTable/index/" + orders.OpenIndex: {"dynamodb:Query"},
+		"OrdersTable":                           {"dynamodb:UpdateItem"},
+	},
 }
+
+// scheduled lists the functions run by a schedule (ScheduleV2) rather than by HTTP API routes.
+var scheduled = []string{"ReconcilerFunction"}
 
 // open parses template.yaml with goformation. Intrinsic functions are not evaluated but
 // rendered as readable strings ("!Ref X", "!GetAtt X.Arn", "!Sub ...", "!If [...]"), so the
@@ -140,7 +151,7 @@ func functions(t *testing.T, tmpl *cloudformation.Template) map[string]*serverle
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	if want := []string{"CheckoutFunction", "WebhookFunction"}; !slices.Equal(names, want) {
+	if want := []string{"CheckoutFunction", "ReconcilerFunction", "WebhookFunction"}; !slices.Equal(names, want) {
 		t.Fatalf("functions = %v, want %v", names, want)
 	}
 	return fns
@@ -167,9 +178,10 @@ func TestTablesMatchTheCode(t *testing.T) {
 	cases := []struct {
 		name, logicalID, partitionKey, ttl string
 		pitr                               bool
+		indexes                            []ddb.Index
 	}{
-		{"the idempotency table is keyed by idem.PartitionKey and expires idem.TTLAttribute", "IdempotencyTable", idem.PartitionKey, idem.TTLAttribute, false},
-		{"the orders table is keyed by orders.PartitionKey, never expires and can be restored", "OrdersTable", orders.PartitionKey, "", true},
+		{"the idempotency table is keyed by idem.PartitionKey and expires idem.TTLAttribute", "IdempotencyTable", idem.PartitionKey, idem.TTLAttribute, false, nil},
+		{"the orders table is keyed by orders.PartitionKey, never expires, can be restored and has the open-orders index", "OrdersTable", orders.PartitionKey, "", true, orders.Table("").Indexes},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,8 +192,21 @@ func TestTablesMatchTheCode(t *testing.T) {
 			if len(tbl.KeySchema) != 1 || tbl.KeySchema[0].AttributeName != c.partitionKey || tbl.KeySchema[0].KeyType != "HASH" {
 				t.Errorf("KeySchema = %+v, want the single HASH key %q", tbl.KeySchema, c.partitionKey)
 			}
-			if len(tbl.AttributeDefinitions) != 1 || tbl.AttributeDefinitions[0].AttributeName != c.partitionKey || tbl.AttributeDefinitions[0].AttributeType != "S" {
-				t.Errorf("AttributeDefinitions = %+v, want %q of type S only", tbl.AttributeDefinitions, c.partitionKey)
+			if len(tbl.AttributeDefinitions) != 1+2*len(c.indexes) || tbl.AttributeDefinitions[0].AttributeName != c.partitionKey || tbl.AttributeDefinitions[0].AttributeType != "S" {
+				t.Errorf("AttributeDefinitions = %+v, want %q of type S, then the indexes' keys", tbl.AttributeDefinitions, c.partitionKey)
+			}
+			if len(tbl.GlobalSecondaryIndexes) != len(c.indexes) {
+				t.Errorf("GlobalSecondaryIndexes = %+v, want %+v", tbl.GlobalSecondaryIndexes, c.indexes)
+			}
+			for i, ix := range c.indexes {
+				if i >= len(tbl.GlobalSecondaryIndexes) {
+					break
+				}
+				g := tbl.GlobalSecondaryIndexes[i]
+				if g.IndexName != ix.Name || len(g.KeySchema) != 2 || g.KeySchema[0].AttributeName != ix.PartitionKey ||
+					g.KeySchema[1].AttributeName != ix.SortKey || g.Projection == nil || deref(g.Projection.ProjectionType) != "ALL" {
+					t.Errorf("index %+v, want %+v projecting ALL", g, ix)
+				}
 			}
 			ttl := tbl.TimeToLiveSpecification
 			switch {
@@ -349,6 +374,17 @@ func TestRoutes(t *testing.T) {
 	tmpl := open(t)
 	got := map[string]string{}
 	for name, fn := range functions(t, tmpl) {
+		if slices.Contains(scheduled, name) {
+			if len(fn.Events) != 1 {
+				t.Errorf("%s: %d events, want one schedule", name, len(fn.Events))
+			}
+			for event, src := range fn.Events {
+				if src.Type != "ScheduleV2" {
+					t.Errorf("%s.%s: event type %s, want ScheduleV2", name, event, src.Type)
+				}
+			}
+			continue
+		}
 		for event, src := range fn.Events {
 			if src.Type != "HttpApi" {
 				t.Errorf("%s.%s: event type %s, want HttpApi", name, event, src.Type)
@@ -424,6 +460,9 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 					for _, r := range tables {
 						tbl, ok := strings.CutPrefix(r, "!GetAtt ")
 						tbl, isArn := strings.CutSuffix(tbl, ".Arn")
+						if ix, isIndex := strings.CutPrefix(r, "!Sub ${OrdersTable.Arn}/index/"); isIndex {
+							tbl, ok, isArn = "OrdersTable/index/"+ix, true, true
+						}
 						if !ok || !isArn || strings.Contains(r, "*") {
 							t.Errorf("Resource %q, want !GetAtt <Table>.Arn (no wildcards)", r)
 							continue

@@ -1,0 +1,29 @@
+// Package reconcile settles orders that nothing else settled: a checkout that crashed after
+// the provider charged (or before it could), a webhook that never came. It is a plain package
+// run on a schedule (functions/reconciler); Run is the whole contract.
+//
+// Each run asks the order store for orders stuck in created or pending for longer than
+// Options.After (a sparse index, never a Scan), at most Options.Limit of them, oldest first,
+// and asks the payment provider what happened to each: the intent the order recorded
+// (Retrieve), or else the one created for it (FindByOrder, by metadata order_id). Then:
+//
+//	provider says              order becomes            counted as
+//	succeeded                  paid                     settled
+//	failed (last attempt)      failed                   settled
+//	requires_action            requires_action          settled (the buyer's action brings a webhook)
+//	processing, unconfirmed    pending (if created)     unknown (looked at again next run)
+//	  ... for AbandonAfter     abandoned + released     abandoned (24 h since created by default)
+//	canceled, or no intent     abandoned + released     abandoned
+//	error, or another intent   unchanged                unknown
+//
+// Every change is an orders.Store Apply, whose conditions make the run idempotent and safe
+// against webhooks and retries running at the same time: a second run, or a webhook that
+// came first, changes nothing (counted unchanged), and abandoned only applies to an order
+// still open and not updated since the cut-off, so a checkout retry that took the order over
+// meanwhile is left alone. An abandoned order's idempotency record is released (Releaser) so
+// that the buyer's retry of the same key runs again; Store.Begin then restarts the order.
+//
+// One JSON log line per order, and one summary line per run carrying CloudWatch Embedded
+// Metric Format metrics Settled, Abandoned, Unknown and Unchanged (namespace
+// MetricsNamespace).
+package reconcile

@@ -1,0 +1,238 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+)
+
+// Defaults of Options.
+const (
+	// DefaultAfter is how long an order stays created or pending before a run looks at it:
+	// far beyond a checkout's lease (25 s) and Stripe's search lag (about a minute).
+	DefaultAfter = 10 * time.Minute
+	// DefaultLimit bounds the orders of one run.
+	DefaultLimit = 100
+	// DefaultAbandonAfter is how old (since CreatedAt) an order whose intent is still not
+	// final (unconfirmed or processing) must be for a run to abandon it, so that such orders
+	// do not stay open for ever and crowd the oldest-first queue. A later success still
+	// settles it (paid ranks above abandoned).
+	DefaultAbandonAfter = 24 * time.Hour
+	// MetricsNamespace is the CloudWatch namespace of the run's metrics.
+	MetricsNamespace = "Checkout/Reconciler"
+)
+
+// Provider is what a run asks the payment provider (payment.Provider satisfies it).
+type Provider interface {
+	Retrieve(ctx context.Context, intentID string) (payment.Intent, error)
+	FindByOrder(ctx context.Context, orderID string) (*payment.Intent, error)
+}
+
+// Releaser frees the idempotency record of an abandoned order, so that a retry of its checkout
+// runs again instead of replaying. It must succeed when there is nothing to release.
+type Releaser interface {
+	Release(ctx context.Context, o orders.Order) error
+}
+
+// Options are the dependencies of a Reconciler. Orders and Payments are required.
+type Options struct {
+	Orders   orders.Store
+	Payments Provider
+	// Release is called for each order the run abandons; nil releases nothing.
+	Release Releaser
+	// After (default DefaultAfter), Limit (default DefaultLimit) and AbandonAfter (default
+	// DefaultAbandonAfter): see the package doc.
+	After, AbandonAfter time.Duration
+	Limit               int
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Reconciler runs reconciliation passes; it is safe for concurrent use, and so are
+// overlapping runs (each change is a conditional write).
+type Reconciler struct{ opts Options }
+
+// New returns a Reconciler. It panics when Orders or Payments is nil.
+func New(opts Options) *Reconciler {
+	if opts.Orders == nil || opts.Payments == nil {
+		panic("reconcile: Options.Orders and Payments are required")
+	}
+	if opts.After <= 0 {
+		opts.After = DefaultAfter
+	}
+	if opts.AbandonAfter <= 0 {
+		opts.AbandonAfter = DefaultAbandonAfter
+	}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultLimit
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Reconciler{opts: opts}
+}
+
+// Outcome is what a run did to one order.
+type Outcome string
+
+const (
+	Settled   Outcome = "settled"   // moved to paid, failed or requires_action
+	Abandoned Outcome = "abandoned" // no charge exists: abandoned (and its record released)
+	Unknown   Outcome = "unknown"   // still open: the provider failed, the intent is not final, or it is not the order's
+	Unchanged Outcome = "unchanged" // already settled by someone else (a webhook, a retry, an earlier run)
+)
+
+// Report sums up a run.
+type Report struct {
+	Examined                               int
+	Settled, Abandoned, Unknown, Unchanged int
+	// ReleaseFailed counts abandoned orders whose record could not be released (logged as
+	// errors; the record's lease or TTL frees it later).
+	ReleaseFailed int
+	// Cutoff is now - After: the run looked at orders last updated before it.
+	Cutoff time.Time
+}
+
+func (r *Report) count(o Outcome) {
+	switch o {
+	case Settled:
+		r.Settled++
+	case Abandoned:
+		r.Abandoned++
+	case Unchanged:
+		r.Unchanged++
+	default:
+		r.Unknown++
+	}
+}
+
+// Run is one pass at time now: it settles at most Limit orders stuck since before now - After
+// (see the package documentation). It returns an error only when the stuck orders cannot be
+// listed, or ctx ends before every listed order was looked at (the report counts those done).
+func (rc *Reconciler) Run(ctx context.Context, now time.Time) (Report, error) {
+	rep := Report{Cutoff: now.Add(-rc.opts.After)}
+	stuck, err := rc.opts.Orders.Stuck(ctx, rep.Cutoff, rc.opts.Limit)
+	if err != nil {
+		return rep, fmt.Errorf("reconcile: list stuck orders: %w", err)
+	}
+	for _, o := range stuck {
+		if err := ctx.Err(); err != nil {
+			rc.summary(ctx, now, rep)
+			return rep, fmt.Errorf("reconcile: stopped after %d of %d orders: %w", rep.Examined, len(stuck), err)
+		}
+		rep.Examined++
+		out, released := rc.order(ctx, o, now, rep.Cutoff)
+		rep.count(out)
+		if out == Abandoned && !released {
+			rep.ReleaseFailed++
+		}
+	}
+	rc.summary(ctx, now, rep)
+	return rep, nil
+}
+
+// order reconciles one order and logs its line; released is false when an abandoned order's
+// record could not be released.
+func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff time.Time) (out Outcome, released bool) {
+	log := rc.opts.Logger.With(slog.String("order_id", o.ID), slog.String("status", string(o.Status)),
+		slog.Time("updated_at", o.UpdatedAt))
+	in, err := rc.lookUp(ctx, o)
+	if err != nil {
+		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))
+		return Unknown, true
+	}
+	c := orders.Change{To: orders.Abandoned, Amount: o.Amount, Currency: o.Currency, Now: now, UpdatedBefore: cutoff}
+	if in != nil {
+		c.IntentID, c.Amount, c.Currency = in.ID, in.Amount, in.Currency
+		log = log.With(slog.String("payment_intent_id", in.ID), slog.String("provider_status", string(in.Outcome)))
+		c.To = target(in.Outcome)
+		if c.To == orders.Pending && o.CreatedAt.Before(now.Add(-rc.opts.AbandonAfter)) {
+			c.To = orders.Abandoned
+		}
+	}
+	a, err := rc.opts.Orders.Apply(ctx, o.ID, c)
+	switch {
+	case errors.Is(err, orders.ErrForeignIntent):
+		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)),
+			slog.String("error", err.Error()), slog.String("order_payment_intent_id", a.Order.PaymentIntentID))
+		return Unknown, true
+	case err != nil:
+		log.ErrorContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))
+		return Unknown, true
+	case !a.Changed && c.To == orders.Pending:
+		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("now", string(a.Order.Status)))
+		return Unknown, true
+	case !a.Changed:
+		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unchanged)), slog.String("now", string(a.Order.Status)))
+		return Unchanged, true
+	}
+	switch {
+	case c.To == orders.Pending:
+		out = Unknown
+	case c.To == orders.Abandoned:
+		out = Abandoned
+	default:
+		out = Settled
+	}
+	released = true
+	if out == Abandoned && rc.opts.Release != nil {
+		if err := rc.opts.Release.Release(ctx, a.Order); err != nil {
+			released = false
+			log.ErrorContext(ctx, "reconcile order: idempotency record not released", slog.String("error", err.Error()))
+		}
+	}
+	log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(out)), slog.String("to", string(c.To)))
+	return out, released
+}
+
+// lookUp asks the provider for o's intent: the one it recorded, else the one created for it
+// (nil: none exists).
+func (rc *Reconciler) lookUp(ctx context.Context, o orders.Order) (*payment.Intent, error) {
+	if o.PaymentIntentID != "" {
+		in, err := rc.opts.Payments.Retrieve(ctx, o.PaymentIntentID)
+		if err != nil {
+			return nil, fmt.Errorf("retrieve %s: %w", o.PaymentIntentID, err)
+		}
+		return &in, nil
+	}
+	in, err := rc.opts.Payments.FindByOrder(ctx, o.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find by order: %w", err)
+	}
+	return in, nil
+}
+
+// target is the status an intent's outcome settles an order to.
+func target(o payment.Outcome) orders.Status {
+	switch o {
+	case payment.Succeeded:
+		return orders.Paid
+	case payment.Failed:
+		return orders.Failed
+	case payment.RequiresAction:
+		return orders.RequiresAction
+	case payment.Canceled:
+		return orders.Abandoned
+	}
+	return orders.Pending
+}
+
+// summary logs the run's line with its EMF metrics.
+func (rc *Reconciler) summary(ctx context.Context, now time.Time, rep Report) {
+	metrics := []any{}
+	for _, n := range []string{"Settled", "Abandoned", "Unknown", "Unchanged"} {
+		metrics = append(metrics, map[string]string{"Name": n, "Unit": "Count"})
+	}
+	rc.opts.Logger.InfoContext(ctx, "reconcile run",
+		slog.Int("Examined", rep.Examined), slog.Int("Settled", rep.Settled), slog.Int("Abandoned", rep.Abandoned),
+		slog.Int("Unknown", rep.Unknown), slog.Int("Unchanged", rep.Unchanged), slog.Int("release_failed", rep.ReleaseFailed),
+		slog.Time("cutoff", rep.Cutoff),
+		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), slog.Any("CloudWatchMetrics", []any{map[string]any{
+			"Namespace": MetricsNamespace, "Dimensions": [][]string{{}}, "Metrics": metrics,
+		}})))
+}
