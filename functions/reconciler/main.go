@@ -51,8 +51,10 @@ func newRun(cfg config.Config, log io.Writer) (func(context.Context, json.RawMes
 	rc := reconcile.New(reconcile.Options{
 		Orders: deps.Orders, Payments: deps.Payments, After: cfg.ReconcileAfter, Limit: cfg.ReconcileLimit,
 		Logger: deps.Logger,
-		// Release: wired to the idempotency engine (issue 12); until then an abandoned order's
-		// record is freed by its lease (in progress) or its TTL.
+		// No Releaser: an abandoned order's idempotency record never blocks a retry. The engine
+		// releases a claim whose work failed, and a claim left by a crash is free once its lease
+		// ends (the invocation's deadline, at most 25 s), long before an order is old enough to
+		// reconcile; a completed record always comes with a settled order, never a created one.
 	})
 	deps.Logger.Info("reconciler function ready", "storage", deps.Storage, "payments", deps.Provider,
 		"after", cfg.ReconcileAfter.String(), "limit", cfg.ReconcileLimit)

@@ -186,7 +186,8 @@ func TestProviderUnavailable(t *testing.T) {
 	if w.Header().Get("Retry-After") != "1" {
 		t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
 	}
-	if e.countOrders(t) != 0 || e.keys.(*testenv.Keys).Len() != 0 || e.local.Created() != 0 {
+	// The order exists from the claim on, in state created: nothing charged, nothing stored.
+	if e.countOrders(t) != 1 || e.orderStatus(t, "k1") != orders.Created || e.keys.(*testenv.Keys).Len() != 0 || e.local.Created() != 0 {
 		t.Fatalf("after 502: orders %d, records %d, intents %d", e.countOrders(t), e.keys.(*testenv.Keys).Len(), e.local.Created())
 	}
 	w = e.post("k1", validBody)
@@ -209,7 +210,8 @@ func TestLostProviderAnswer(t *testing.T) {
 		return payment.Fault{LoseResponse: attempt == 1} // charged, then the answer is lost
 	})
 	testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
-	if e.local.Created() != 1 || e.countOrders(t) != 0 {
+	// Money moved, and an order (created) points at it: the retry, a webhook or the reconciler settles it.
+	if e.local.Created() != 1 || e.countOrders(t) != 1 || e.orderStatus(t, "k1") != orders.Created {
 		t.Fatalf("after the lost answer: intents %d, orders %d", e.local.Created(), e.countOrders(t))
 	}
 	w := e.post("k1", validBody)
@@ -297,7 +299,7 @@ func TestProviderRejections(t *testing.T) {
 		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_nosuchmethod"}`
 		first := e.post("k1", body)
 		p := testenv.AssertProblem(t, first, http.StatusBadRequest, problem.ProviderRefused)
-		if p.Field != "payment_method" || e.countOrders(t) != 0 {
+		if p.Field != "payment_method" || e.countOrders(t) != 1 || e.orderStatus(t, "k1") != orders.Failed {
 			t.Fatalf("problem %+v, orders %d", p, e.countOrders(t))
 		}
 		again := e.post("k1", body)
@@ -325,10 +327,13 @@ func TestProviderRejections(t *testing.T) {
 			return payment.Fault{LoseResponse: attempt == 1}
 		})
 		testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
+		// The first attempt's order keeps its parameters (a charge for them exists); the other
+		// request under its key is refused before the provider is called again.
 		other := strings.Replace(validBody, "1099", "1199", 1)
 		testenv.AssertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
-		if e.local.Created() != 1 || e.countOrders(t) != 0 {
-			t.Fatalf("intents %d, orders %d", e.local.Created(), e.countOrders(t))
+		o, err := e.orders.Get(t.Context(), checkout.OrderID(scoped("k1")))
+		if e.local.Created() != 1 || e.local.Calls() != 1 || err != nil || o.Amount != 1099 || o.Status != orders.Created {
+			t.Fatalf("intents %d, calls %d, order %+v %v", e.local.Created(), e.local.Calls(), o, err)
 		}
 	})
 	t.Run("a refusal that is our fault answers 502, releases the key and logs an error", func(t *testing.T) {

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestDuplicateStorm(t *testing.T) {
 			for k := range keys {
 				for d := range dupes {
 					if a := answers[k][d]; a.code != http.StatusCreated || a.body != answers[k][0].body {
-						t.Fatalf("key %d request %d: %d %s; request 0: %s", k, d, a.code, a.body, answers[k][0].body)
+						t.Fatalf("key %d request %d: %d %s; request 0: %s\nlogs: %.3000s", k, d, a.code, a.body, answers[k][0].body, grepLines(e.logs.String(), "store failed"))
 					}
 				}
 			}
@@ -100,4 +101,15 @@ func TestDuplicateStorm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

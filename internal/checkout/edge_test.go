@@ -119,7 +119,7 @@ func TestContentType(t *testing.T) {
 			w := e.serve(r)
 			if tc.want != http.StatusCreated {
 				testenv.AssertProblem(t, w, tc.want, problem.MediaType)
-				if n := e.keys.(*idem.MemoryStore).Len(); n != 0 || e.local.Calls() != 0 {
+				if n := e.keys.(*testenv.Keys).Len(); n != 0 || e.local.Calls() != 0 {
 					t.Fatalf("records %d, provider calls %d: want nothing claimed or charged", n, e.local.Calls())
 				}
 				return

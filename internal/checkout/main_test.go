@@ -100,3 +100,13 @@ func decode(t testing.TB, w *httptest.ResponseRecorder) checkout.Response {
 	}
 	return res
 }
+
+// orderStatus returns the status of the order of an anonymous caller's key.
+func (e *env) orderStatus(t testing.TB, key string) orders.Status {
+	t.Helper()
+	o, err := e.orders.Get(t.Context(), checkout.OrderID(scoped(key)))
+	if err != nil {
+		t.Fatalf("order of %s: %v", key, err)
+	}
+	return o.Status
+}

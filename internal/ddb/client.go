@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -44,6 +46,14 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 			// DynamoDB Local sends a CRC32 header that does not match its error responses; the
 			// SDK would log a warning per conditional-check failure.
 			o.DisableValidateResponseChecksum = true
+			// Under contention for one item's transactions, DynamoDB Local answers 500 "too long
+			// waiting for a lock" where DynamoDB would succeed. Retry those more, and without the
+			// client-wide retry quota, which a storm of duplicates would exhaust and so turn an
+			// emulator's hiccup into our 503.
+			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = 8
+				so.RateLimiter = ratelimit.None
+			})
 		}}, optFns...)
 	}
 	return dynamodb.NewFromConfig(cfg, optFns...), nil

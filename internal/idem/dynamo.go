@@ -71,7 +71,17 @@ func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, writ
 		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	err := s.write(ctx, types.TransactWriteItem{Put: put}, writes, func() error {
+	// A conflict is most likely a concurrent claim of the same key: if it committed, it holds
+	// the key and this claim has lost, which a read tells at once.
+	var winner *Record
+	lost := func() error {
+		if r, err := s.Get(ctx, rec.Key, now); err == nil && r != nil {
+			winner = r
+			return errLost
+		}
+		return nil
+	}
+	err := s.write(ctx, types.TransactWriteItem{Put: put}, writes, lost, func() error {
 		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
 			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
@@ -79,6 +89,9 @@ func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, writ
 		})
 		return err
 	})
+	if errors.Is(err, errLost) {
+		return winner, nil
+	}
 	var held *heldError
 	if !errors.As(err, &held) {
 		if err != nil {
@@ -100,7 +113,7 @@ func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, writ
 // Get implements Store with a strongly consistent read.
 func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Record, error) {
 	var out *dynamodb.GetItemOutput
-	err := retryConflicts(ctx, func() (err error) {
+	err := retryConflicts(ctx, nil, func() (err error) {
 		out, err = s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: s.key(key), ConsistentRead: aws.Bool(true)})
 		return err
 	})
@@ -132,7 +145,7 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		// retried a request whose answer was lost) from "someone else holds it now".
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	err := s.write(ctx, types.TransactWriteItem{Update: update}, writes, func() error {
+	err := s.write(ctx, types.TransactWriteItem{Update: update}, writes, nil, func() error {
 		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
 			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
@@ -156,7 +169,7 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 
 // Release implements Store.
 func (s *DynamoStore) Release(ctx context.Context, key, owner string) error {
-	err := retryConflicts(ctx, func() error {
+	err := retryConflicts(ctx, nil, func() error {
 		_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: s.table, Key: s.key(key), ConditionExpression: aws.String(ownedCondition),
 			ExpressionAttributeNames: ownedNames,
@@ -181,11 +194,11 @@ func (s *DynamoStore) key(k string) map[string]types.AttributeValue {
 }
 
 // write commits own (the record's write) alone with single, or with writes in one
-// TransactWriteItems, retrying transaction conflicts. A failed condition on the record is a
-// *heldError; on one of writes, ErrWriteFailed.
-func (s *DynamoStore) write(ctx context.Context, own types.TransactWriteItem, writes []Write, single func() error) error {
+// TransactWriteItems, retrying transaction conflicts (see retryConflicts for onConflict). A
+// failed condition on the record is a *heldError; on one of writes, ErrWriteFailed.
+func (s *DynamoStore) write(ctx context.Context, own types.TransactWriteItem, writes []Write, onConflict, single func() error) error {
 	if len(writes) == 0 {
-		return retryConflicts(ctx, single)
+		return retryConflicts(ctx, onConflict, single)
 	}
 	items := []types.TransactWriteItem{own}
 	for _, w := range writes {
@@ -194,7 +207,7 @@ func (s *DynamoStore) write(ctx context.Context, own types.TransactWriteItem, wr
 		}
 		items = append(items, w.(types.TransactWriteItem))
 	}
-	return retryConflicts(ctx, func() error {
+	return retryConflicts(ctx, onConflict, func() error {
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		return err
 	})
@@ -208,7 +221,11 @@ type heldError struct {
 func (e *heldError) Error() string { return "idem: record condition failed" }
 
 // errConflict: DynamoDB refused a write because a transaction was writing the same item.
-var errConflict = errors.New("idem: transaction conflict")
+// errLost: a claim that met a conflict found the key held by the claim it conflicted with.
+var (
+	errConflict = errors.New("idem: transaction conflict")
+	errLost     = errors.New("idem: claim lost to a concurrent one")
+)
 
 // classify is the one place that reads DynamoDB's answers to a write: a failed condition on the
 // record (index 0) is a *heldError; on another item of a transaction, ErrWriteFailed; a
@@ -250,12 +267,18 @@ func classify(err error) error {
 const maxConflictRetries = 10
 
 // retryConflicts runs call, classified, retrying conflicts with jittered backoff (5 ms doubling
-// to 320 ms, ±50 %, so colliding requests do not collide again).
-func retryConflicts(ctx context.Context, call func() error) error {
+// to 320 ms, ±50 %, so colliding requests do not collide again). Before each retry, onConflict
+// (when not nil) may end the retries by returning an error, which retryConflicts returns.
+func retryConflicts(ctx context.Context, onConflict, call func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := classify(call())
 		if !errors.Is(err, errConflict) || attempt >= maxConflictRetries {
 			return err
+		}
+		if onConflict != nil {
+			if err := onConflict(); err != nil {
+				return err
+			}
 		}
 		d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
 		t := time.NewTimer(d/2 + rand.N(d))

@@ -25,12 +25,33 @@ var beginSettle = []struct {
 		mustCommit(t, h, w, err)
 		retry := sample("r")
 		retry.CreatedAt, retry.UpdatedAt = t0.Add(time.Minute), t0.Add(time.Minute)
-		retry.ProviderKey, retry.Owner, retry.CustomerEmail = "checkout-other", "", ""
+		retry.ProviderKey = "checkout-other"
 		w, err = h.store.Begin(retry)
 		mustCommit(t, h, w, err)
 		want := retry
 		want.CreatedAt, want.ProviderKey = t0, "checkout-r"
 		assertOrder(t, h, want)
+	}},
+	{"begin on a created order for other parameters fails and keeps the order", func(t *testing.T, h harness) {
+		o := sample("rp")
+		w, err := h.store.Begin(o)
+		mustCommit(t, h, w, err)
+		for name, change := range map[string]func(*orders.Order){
+			"amount": func(x *orders.Order) { x.Amount++ }, "cart": func(x *orders.Order) { x.CartID += "x" },
+			"currency": func(x *orders.Order) { x.Currency = "usd" }, "e-mail": func(x *orders.Order) { x.CustomerEmail = "" },
+			"payment method": func(x *orders.Order) { x.PaymentMethod = "pm_card_mastercard" },
+		} {
+			other := sample("rp")
+			change(&other)
+			w, err := h.store.Begin(other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.commit(w); !errors.Is(err, errCancelled) {
+				t.Fatalf("Begin with another %s = %v, want cancelled", name, err)
+			}
+		}
+		assertOrder(t, h, o)
 	}},
 	{"begin on an abandoned order starts it again from created", func(t *testing.T, h harness) {
 		o := sample("ab")

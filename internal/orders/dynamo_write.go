@@ -73,7 +73,8 @@ func (u *update) item(table string, key map[string]types.AttributeValue, cond st
 }
 
 // Begin implements Store: the write is a types.TransactWriteItem holding one Update, conditioned
-// on the order being absent, Created or Abandoned. CreatedAt and ProviderKey are written with
+// on the order being absent, or Created or Abandoned with the same cart, amount, currency,
+// e-mail and payment method. CreatedAt and ProviderKey are written with
 // if_not_exists, so a reset keeps the stored ones; a reset also drops the intent and refunds
 // of the attempt it replaces.
 func (s *DynamoStore) Begin(o Order) (any, error) {
@@ -95,7 +96,18 @@ func (s *DynamoStore) Begin(o Order) (any, error) {
 	}
 	u.remove = append(u.remove, u.name(attrIntent), u.name(attrRefunded))
 	u.value("abandoned", ddb.S(string(Abandoned)))
-	cond := "attribute_not_exists(#pk) OR #status = :status OR #status = :abandoned"
+	// The same purchase only: a created order asked for other parameters is a key reused for
+	// another request (its record released after a failure), and must keep its own, since a
+	// charge for it may exist.
+	same := []string{"#cart_id = :cart_id", "#amount = :amount", "#currency = :currency"}
+	for _, a := range []string{attrEmail, attrMethod} {
+		if _, set := u.values[":"+a]; set {
+			same = append(same, u.name(a)+" = :"+a)
+		} else {
+			same = append(same, "attribute_not_exists("+u.name(a)+")")
+		}
+	}
+	cond := "attribute_not_exists(#pk) OR ((#status = :status OR #status = :abandoned) AND " + strings.Join(same, " AND ") + ")"
 	return types.TransactWriteItem{Update: u.item(s.table, s.key(o.ID), cond)}, nil
 }
 

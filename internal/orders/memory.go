@@ -47,6 +47,9 @@ func (s *MemoryStore) Begin(o Order) (any, error) {
 			if !beginnable(old.Status) {
 				return fmt.Errorf("%w: begin %s: order is %s", ErrConflict, o.ID, old.Status)
 			}
+			if !samePurchase(old, o) {
+				return fmt.Errorf("%w: begin %s: order was created for other parameters", ErrConflict, o.ID)
+			}
 			o.CreatedAt, o.ProviderKey, o.ProviderKeyAt = old.CreatedAt, old.ProviderKey, old.ProviderKeyAt
 		}
 		s.orders[o.ID] = o

@@ -81,9 +81,10 @@ type Store interface {
 	Get(ctx context.Context, id string) (Order, error)
 	// Begin returns the write that records o in state Created, to commit with the claim of its
 	// idempotency key: it creates the order, or resets one that is Created (a retry taking
-	// over a crashed attempt: the stored CreatedAt and ProviderKey are kept) or Abandoned. It
-	// fails (the transaction is cancelled; the memory write returns ErrConflict) when the
-	// order exists in any other state. An empty ID or ProviderKey or an Amount <= 0 is a Go
+	// over a crashed attempt: the stored CreatedAt and ProviderKey are kept) or Abandoned, for
+	// the same cart, amount, currency, e-mail and payment method. It fails (the transaction is
+	// cancelled; the memory write returns ErrConflict) when the order exists in any other state
+	// or was created for other parameters. An empty ID or ProviderKey or an Amount <= 0 is a Go
 	// error, not a write.
 	Begin(o Order) (any, error)
 	// Settle returns the write that moves order id to to (Pending, RequiresAction, Failed or

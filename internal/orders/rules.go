@@ -24,6 +24,13 @@ func checkBegin(o Order) error {
 // beginnable reports whether Begin may (re)set an order in s.
 func beginnable(s Status) bool { return s == Created || s == Abandoned }
 
+// samePurchase reports whether b asks for what a was created for: a Begin on an existing order
+// must, since a charge for a's parameters may exist.
+func samePurchase(a, b Order) bool {
+	return a.CartID == b.CartID && a.Amount == b.Amount && a.Currency == b.Currency &&
+		a.CustomerEmail == b.CustomerEmail && a.PaymentMethod == b.PaymentMethod
+}
+
 // checkSettle validates the target of Settle.
 func checkSettle(id string, to Status) error {
 	switch to {
