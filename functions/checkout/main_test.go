@@ -96,8 +96,20 @@ func TestLambdaEvents(t *testing.T) {
 			get := loadEvent(t, "order-get.json")
 			get.RawPath, get.RequestContext.HTTP.Path = "/orders/"+order.OrderID, "/orders/"+order.OrderID
 			get.PathParameters = map[string]string{"id": order.OrderID}
-			if resp := invoke(get); resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status":"paid"`) {
+			get.RequestContext.Authorizer = ev.RequestContext.Authorizer // the same caller
+			resp := invoke(get)
+			if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"status":"paid"`) {
 				t.Fatalf("GET order = %d %s", resp.StatusCode, resp.Body)
+			}
+			// The e-mail is personal data: shown to the identified caller who created the order only.
+			if withEmail := strings.Contains(resp.Body, "customer_email"); withEmail != (ev.RequestContext.Authorizer != nil) {
+				t.Fatalf("GET order by %v shows customer_email %v: %s", ev.RequestContext.Authorizer != nil, withEmail, resp.Body)
+			}
+			if ev.RequestContext.Authorizer != nil {
+				get.RequestContext.Authorizer = nil // anyone else: the same 404 as an unknown order
+				if resp := invoke(get); resp.StatusCode != 404 {
+					t.Fatalf("GET another caller's order = %d %s, want 404", resp.StatusCode, resp.Body)
+				}
 			}
 		})
 	}

@@ -1,0 +1,116 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/reconcile"
+	"github.com/checkout-idem/checkout/internal/testenv"
+	"github.com/checkout-idem/checkout/internal/webhook"
+)
+
+// TestKilledChargeSettledWithoutTheBuyer kills a checkout while the provider holds its answer:
+// the charge exists, the process never completes, and the buyer never retries. The order exists
+// all the same, in state created, from the claim on (it was written with the claim, before any
+// money moved). Then either the provider's payment_intent.succeeded webhook settles it, or, with
+// no webhook at all, the reconciler does. Exact counts: one order, one charge, and a later retry
+// of the key gets that order, never a second charge.
+func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
+	for _, store := range []string{"memory", "dynamodb"} {
+		for _, by := range []string{"webhook", "reconciler"} {
+			t.Run("on "+store+", settled by the "+by, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+				defer cancel()
+				s := memoryStores()
+				if store == "dynamodb" {
+					s = dynamoStores(t, testenv.DynamoClient(t))
+				}
+				local := payment.NewLocal()
+				provider := &watched{Local: local, held: make(chan struct{})}
+				h := newCheckout(s, local, func(o *checkout.Options) { o.Payments = provider })
+				local.SetFault(func(_ payment.Request, attempt int) payment.Fault {
+					if attempt > 1 {
+						return payment.Fault{}
+					}
+					return payment.Fault{AfterCharge: true, Release: make(chan struct{})} // held until killed
+				})
+
+				const key = "killed-settled"
+				req := body("cart-settled", 4200)
+				stuckCtx, kill := context.WithCancel(ctx)
+				stuck := make(chan *httptest.ResponseRecorder, 1)
+				go func() { stuck <- post(stuckCtx, h, key, req) }()
+				select {
+				case <-provider.held:
+				case <-ctx.Done():
+					t.Fatal("the checkout never reached the provider")
+				}
+				id := checkout.OrderID(idem.ScopedKey(checkout.Scope, "", key))
+				o, err := s.orders.Get(ctx, id)
+				if err != nil || o.Status != orders.Created || o.Amount != 4200 || o.PaymentIntentID != "" {
+					t.Fatalf("order while the charge is held: %+v, %v; want created, no intent yet", o, err)
+				}
+				assertCounts(t, s, local, counts{orders: 1, charges: 1, records: 1})
+				intent, err := local.FindByOrder(ctx, id)
+				if err != nil || intent == nil {
+					t.Fatalf("the held charge: %v, %v", intent, err)
+				}
+
+				switch by {
+				case "webhook":
+					secret := webhook.NewSecret()
+					verifier, err := webhook.NewStripeVerifier([]string{secret}, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wh := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: s.orders, Idem: s.keys, Logger: quiet})
+					ev := stripeEventFor("evt_settle_1", intent.ID, id, 4200, "usd")
+					r := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(ev))
+					r.Header.Set("Content-Type", "application/json")
+					r.Header.Set(webhook.StripeSignatureHeader, webhook.SignStripe(secret, time.Now(), ev))
+					w := httptest.NewRecorder()
+					wh.ServeHTTP(w, r)
+					if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"applied":true`)) {
+						t.Fatalf("the webhook: %d %s, want 200 applied", w.Code, w.Body)
+					}
+				case "reconciler":
+					rc := reconcile.New(reconcile.Options{Orders: s.orders, Payments: local, Logger: quiet})
+					rep, err := rc.Run(ctx, time.Now().Add(reconcile.DefaultAfter+time.Minute))
+					if err != nil || rep.Settled != 1 {
+						t.Fatalf("reconciler: %+v, %v; want 1 settled", rep, err)
+					}
+				}
+				if o, err := s.orders.Get(ctx, id); err != nil || o.Status != orders.Paid || o.PaymentIntentID != intent.ID {
+					t.Fatalf("order after the %s: %+v, %v; want paid with %s", by, o, err, intent.ID)
+				}
+
+				kill() // the process is gone for good; whatever it answers nobody hears
+				<-stuck
+				again := post(ctx, h, key, req)
+				res := decode(t, again)
+				if again.Code != http.StatusOK || res.OrderID != id || res.Status != orders.Paid || res.PaymentIntentID != intent.ID {
+					t.Fatalf("the buyer's late retry: %d %s, want 200 with the paid order", again.Code, again.Body)
+				}
+				if local.Created() != 1 || s.counts(t, local).orders != 1 {
+					t.Fatalf("%d charges, %d orders; want 1 and 1", local.Created(), s.counts(t, local).orders)
+				}
+			})
+		}
+	}
+}
+
+// stripeEventFor returns a payment_intent.succeeded event for intent, as Stripe sends it.
+func stripeEventFor(id, intent, orderID string, amount int, currency string) []byte {
+	return bytes.Replace(bytes.Replace(stripeEvent(id, intent, orderID, time.Now()),
+		[]byte(`"amount":4200`), []byte(`"amount":`+itoa(amount)), 1),
+		[]byte(`"currency":"eur"`), []byte(`"currency":"`+currency+`"`), 1)
+}
