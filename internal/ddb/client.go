@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -51,7 +52,8 @@ func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Op
 			// client-wide retry quota, which a storm of duplicates would exhaust and so turn an
 			// emulator's hiccup into our 503.
 			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = 8
+				so.MaxAttempts = 10
+				so.MaxBackoff = 250 * time.Millisecond
 				so.RateLimiter = ratelimit.None
 			})
 		}}, optFns...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
@@ -86,7 +87,11 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				case <-ctx.Done():
 					t.Fatal("the first request never reached the provider")
 				}
-				assertCounts(t, s, local, counts{orders: 0, charges: 1, records: 1}) // charged, claimed, not completed
+				// Charged, claimed, not completed: the order exists from the claim on, in state created.
+				assertCounts(t, s, local, counts{orders: 1, charges: 1, records: 1})
+				if o, err := s.orders.Get(ctx, checkout.OrderID(idem.ScopedKey(checkout.Scope, "", key))); err != nil || o.Status != orders.Created {
+					t.Fatalf("order while the charge is held: %+v, %v; want created", o, err)
+				}
 
 				clk.Add(lease + time.Second) // the stuck request's lease has run out
 				fast := post(ctx, h, key, req)

@@ -243,8 +243,9 @@ func replay(rec *Record) (*Response, bool, error) {
 // run calls fn under the claim rec and completes or releases it.
 func (g *Group) run(ctx context.Context, c Call, rec Record, lease time.Duration, fn Func) (*Response, bool, error) {
 	cl := &claim{info: Info{Key: c.ClientKey, ScopedKey: c.Key, Owner: rec.Owner}}
-	// Completion and release run even if the caller went away, until the lease ends.
-	finish, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), lease)
+	// Completion and release run even if the caller went away: a late completion is harmless
+	// (it is conditioned on the claim still being ours), so they get at least DefaultLease.
+	finish, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), max(lease, DefaultLease))
 	defer cancelFinish()
 	budget := lease - Reserve
 	if budget < lease/2 {
