@@ -8,7 +8,7 @@ export STRIPE_MOCK_BIN ?= $(GOBIN)/stripe-mock
 export CHROMIUM ?= /usr/bin/chromium
 STRIPE_MOCK_VERSION := v0.203.0
 LAMBDA_FLAGS := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc
+LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc,production
 PORT ?= 3000
 
 .PHONY: help run test tools build bench fuzz dynamodb-local fmt vet lint deploy clean
