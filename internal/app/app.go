@@ -92,10 +92,17 @@ func (d *Deps) useDynamoDB(client *dynamodb.Client) {
 	}
 }
 
-// NewPayments returns the payment provider the configuration selects: Stripe when
-// STRIPE_SECRET_KEY is set (at STRIPE_API_BASE if set), else the local provider; and its name.
+// NewPayments returns the payment provider the configuration selects, and its name: the local
+// provider when PAYMENT_PROVIDER=local, or when it is empty and STRIPE_SECRET_KEY is too (the
+// local server's default); else Stripe with STRIPE_SECRET_KEY (at STRIPE_API_BASE if set).
+// Lambda functions use LambdaPayments, which never falls back to the local provider.
 func NewPayments(cfg config.Config, log *slog.Logger) (payment.Provider, string, error) {
-	if cfg.StripeSecretKey == "" {
+	switch {
+	case cfg.PaymentProvider == config.ProviderLocal:
+		return payment.NewLocal(), "local", nil
+	case cfg.StripeSecretKey == "" && cfg.PaymentProvider == config.ProviderStripe:
+		return nil, "", fmt.Errorf("%w: %s=%s needs %s", ErrNoProvider, config.EnvPaymentProvider, config.ProviderStripe, config.EnvStripeSecretKey)
+	case cfg.StripeSecretKey == "":
 		return payment.NewLocal(), "local", nil
 	}
 	p, err := payment.NewStripe(cfg.StripeSecretKey, cfg.StripeAPIBase, payment.WithLogger(log))

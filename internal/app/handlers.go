@@ -27,15 +27,21 @@ func (d *Deps) Webhook() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.WebhookWith(stripe, standard), nil
+}
+
+// WebhookWith returns the handler of POST /webhooks over d with the given verifiers (nil: that
+// scheme is refused; both nil is logged as an error).
+func (d *Deps) WebhookWith(stripe, standard webhook.Verifier) http.Handler {
 	if stripe == nil && standard == nil {
 		d.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
-			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
+			"set", config.EnvStripeWebhookSecretARN+" or "+config.EnvStandardWebhookSecretARN)
 	}
 	return webhook.NewHandler(webhook.Options{
 		Stripe: stripe, Standard: standard, Orders: d.Orders, Idem: d.Idem,
 		Wait: d.Config.IdempotencyWait, Logger: d.Logger,
 		TTL: WebhookTTL(d.Config),
-	}), nil
+	})
 }
 
 // WebhookTTL is how long webhook deliveries are replayed: never less than the providers'

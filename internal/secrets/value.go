@@ -62,8 +62,9 @@ func Load(ctx context.Context, from Fetcher, id string, opt Options) (*Value, er
 	if val == "" {
 		return nil, fmt.Errorf("secrets: %s is empty", id)
 	}
-	now := opt.Now()
-	v.val, v.readAt, v.triedAt = val, now, now
+	// triedAt stays zero: the first Refresh after init may read at once (a rotation that
+	// happened just before the first delivery); later ones wait MinInterval.
+	v.val, v.readAt = val, opt.Now()
 	return v, nil
 }
 
@@ -78,8 +79,8 @@ func (v *Value) Get(ctx context.Context) string {
 	return v.val
 }
 
-// Refresh re-reads the secret now unless it was read less than MinInterval ago, and reports
-// whether the value changed. Call it after a failure that a rotation would explain.
+// Refresh re-reads the secret now unless a re-read was attempted less than MinInterval ago
+// (the read of Load does not count), and reports whether the value changed. Call it after a failure that a rotation would explain.
 func (v *Value) Refresh(ctx context.Context) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
