@@ -69,6 +69,9 @@ func TestSecretFromSecretsManagerIsUsedAndRotated(t *testing.T) {
 	if n := sm.Reads(arn); n != 2 {
 		t.Errorf("reads after a rotation and 5 forged deliveries = %d, want 2 (re-reads are rate-limited)", n)
 	}
+	if n := rejectionRecords(t, logs.String()); n != 5 {
+		t.Errorf("EMF rejection records = %d, want one per forged delivery (5)", n)
+	}
 	for _, s := range []string{old, rotated} {
 		if strings.Contains(logs.String(), s) {
 			t.Fatal("a secret value was logged")
@@ -90,4 +93,37 @@ func TestInitFailsWhenTheSecretCannotBeRead(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), config.EnvStripeWebhookSecretARN) || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("newHandler error = %v, want one naming %s and the cause", err, config.EnvStripeWebhookSecretARN)
 	}
+}
+
+// rejectionRecords counts the log lines that CloudWatch would turn into one data point of
+// the Rejected metric in namespace webhook.RejectionNamespace (the alarm's metric).
+func rejectionRecords(t *testing.T, logs string) int {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec struct {
+			Rejected *int
+			AWS      struct {
+				Timestamp         int64
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name, Unit string }
+				}
+			} `json:"_aws"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if rec.Rejected == nil {
+			continue
+		}
+		m := rec.AWS.CloudWatchMetrics
+		if *rec.Rejected != 1 || rec.AWS.Timestamp == 0 || len(m) != 1 || m[0].Namespace != webhook.RejectionNamespace ||
+			len(m[0].Metrics) != 1 || m[0].Metrics[0].Name != "Rejected" {
+			t.Fatalf("malformed EMF record: %s", line)
+		}
+		n++
+	}
+	return n
 }
