@@ -36,7 +36,10 @@ func newHandler(ctx context.Context, log io.Writer) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := app.LoadLambda(cfg, log)
+	deps, err := app.LoadLambda(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	if deps.Payments, deps.Provider, err = app.LambdaPayments(ctx, cfg, deps.Logger, secrets.NewLambdaClient()); err != nil {
 		return nil, err
 	}

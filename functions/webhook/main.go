@@ -40,7 +40,10 @@ func exit(err error) {
 // invalid or unreadable secret is an error; no secret at all is logged as one, and every
 // delivery is then refused with 400 until one is configured.
 func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
-	deps := app.LoadLambda(cfg, log)
+	deps, err := app.LoadLambda(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	stripe, standard, err := app.LambdaVerifiers(ctx, cfg, deps.Logger, secrets.NewLambdaClient())
 	if err != nil {
 		return nil, err

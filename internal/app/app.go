@@ -73,12 +73,16 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 }
 
 // LoadLambda builds the dependencies of a Lambda function: DynamoDB stores on a client built
-// from the Lambda environment (ddb.NewLambdaClient), and no payment provider (NewPayments adds
-// one where needed, so the webhook function does not link stripe-go).
-func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) *Deps {
+// from the Lambda environment (ddb.NewLambdaClient), and no payment provider (LambdaPayments
+// adds one where needed, so the webhook function does not link stripe-go).
+func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (*Deps, error) {
 	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel), Provider: "none"}
-	d.useDynamoDB(ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...))
-	return d
+	client, err := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	d.useDynamoDB(client)
+	return d, nil
 }
 
 // useDynamoDB puts the stores on client, on the configured tables.
