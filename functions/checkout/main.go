@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/checkout-idem/checkout/internal/apigw"
@@ -31,12 +32,13 @@ func main() {
 // newHandler builds the handler and its dependencies once, at init. It fails closed: without
 // a payment provider (a Stripe key, or PAYMENT_PROVIDER=local chosen explicitly) it returns
 // app.ErrNoProvider rather than serving checkouts that charge nothing.
-func newHandler(ctx context.Context, log io.Writer) (http.Handler, error) {
+// optFns are passed to the DynamoDB client (tests record its calls).
+func newHandler(ctx context.Context, log io.Writer, optFns ...func(*dynamodb.Options)) (http.Handler, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return nil, err
 	}
-	deps, err := app.LoadLambda(cfg, log)
+	deps, err := app.LoadLambda(cfg, log, optFns...)
 	if err != nil {
 		return nil, err
 	}

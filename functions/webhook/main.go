@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/checkout-idem/checkout/internal/app"
@@ -39,8 +40,9 @@ func exit(err error) {
 // verifier per configured scheme, its secrets read from Secrets Manager (or given directly). An
 // invalid or unreadable secret is an error; no secret at all is logged as one, and every
 // delivery is then refused with 400 until one is configured.
-func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
-	deps, err := app.LoadLambda(cfg, log)
+// optFns are passed to the DynamoDB client (tests record its calls).
+func newHandler(ctx context.Context, cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (http.Handler, error) {
+	deps, err := app.LoadLambda(cfg, log, optFns...)
 	if err != nil {
 		return nil, err
 	}

@@ -113,19 +113,19 @@ func TestApiStage(t *testing.T) {
 	}
 	// API Gateway may invoke each routed function, from this API only.
 	perms := tmpl.GetAllLambdaPermissionResources()
-	for _, f := range functionsTable {
-		if len(f.routes) == 0 {
+	for _, f := range Functions {
+		if len(f.Routes) == 0 {
 			continue
 		}
 		found := false
 		for _, p := range perms {
-			if p.FunctionName == "!Ref "+f.name && p.Principal == "apigateway.amazonaws.com" && p.Action == "lambda:InvokeFunction" &&
+			if p.FunctionName == "!Ref "+f.Name && p.Principal == "apigateway.amazonaws.com" && p.Action == "lambda:InvokeFunction" &&
 				strings.Contains(deref(p.SourceArn), "${CheckoutApi}/") {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no AWS::Lambda::Permission lets CheckoutApi invoke %s", f.name)
+			t.Errorf("no AWS::Lambda::Permission lets CheckoutApi invoke %s", f.Name)
 		}
 	}
 }

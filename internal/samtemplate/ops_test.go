@@ -36,9 +36,9 @@ func TestAlarms(t *testing.T) {
 		dims                    map[string]string
 	}
 	var wants []want
-	for _, f := range functionsTable {
+	for _, f := range Functions {
 		for _, m := range []string{"Errors", "Throttles"} {
-			wants = append(wants, want{f.name + " " + m, "AWS/Lambda", m, map[string]string{"FunctionName": "!Ref " + f.name}})
+			wants = append(wants, want{f.Name + " " + m, "AWS/Lambda", m, map[string]string{"FunctionName": "!Ref " + f.Name}})
 		}
 	}
 	wants = append(wants,

@@ -16,14 +16,14 @@ import (
 func TestEnvironmentIsExactlyWhatEachFunctionReads(t *testing.T) {
 	tmpl := open(t)
 	fns := functions(t, tmpl)
-	for _, f := range functionsTable {
-		t.Run(f.name, func(t *testing.T) {
-			vars := env(t, tmpl, fns[f.name])
-			want := append(slices.Clone(sharedEnv), f.env...)
+	for _, f := range Functions {
+		t.Run(f.Name, func(t *testing.T) {
+			vars := env(t, tmpl, fns[f.Name])
+			want := append(slices.Clone(SharedEnv), f.Env...)
 			got := slices.Sorted(maps.Keys(vars))
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
-				t.Errorf("declares %v, want exactly %v (sharedEnv and its row's env)", got, want)
+				t.Errorf("declares %v, want exactly %v (SharedEnv and its row's env)", got, want)
 			}
 			for k, v := range vars {
 				if plainSecret.MatchString(v) || strings.Contains(v, "{{resolve:") {
@@ -33,7 +33,7 @@ func TestEnvironmentIsExactlyWhatEachFunctionReads(t *testing.T) {
 					t.Errorf("%s = %q, want declared empty (only sam local sets it); deployed functions read the secret by ARN", k, v)
 				}
 			}
-			for arnVar, param := range f.secrets {
+			for arnVar, param := range f.Secrets {
 				if vars[arnVar] != "!Ref "+param {
 					t.Errorf("%s = %q, want !Ref %s", arnVar, vars[arnVar], param)
 				}
@@ -128,18 +128,18 @@ func TestPoliciesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	for _, branch := range []int{allOn, allOff} {
 		tmpl := openWith(t, branch)
 		fns := functions(t, tmpl)
-		for _, f := range functionsTable {
-			t.Run(f.name, func(t *testing.T) {
-				tables, secrets := grants(t, fns[f.name])
-				for tbl := range mergeKeys(tables, f.uses) {
-					got, want := sortedSet(tables[tbl]), sortedSet(f.uses[tbl])
+		for _, f := range Functions {
+			t.Run(f.Name, func(t *testing.T) {
+				tables, secrets := grants(t, fns[f.Name])
+				for tbl := range mergeKeys(tables, f.Uses) {
+					got, want := sortedSet(tables[tbl]), sortedSet(f.Uses[tbl])
 					if !slices.Equal(got, want) {
 						t.Errorf("on %s: granted %v, used %v (an unused grant or a missing one)", tbl, got, want)
 					}
 				}
 				var want []string
 				if branch == allOn {
-					want = slices.Collect(maps.Values(f.secrets))
+					want = slices.Collect(maps.Values(f.Secrets))
 				}
 				if got := sortedSet(secrets); !slices.Equal(got, sortedSet(want)) {
 					t.Errorf("may read the secrets of %v, want exactly %v", got, sortedSet(want))
@@ -166,10 +166,10 @@ func TestSecretParametersAreArnsOrHidden(t *testing.T) {
 			t.Errorf("parameter %s defaults to what looks like a secret", name)
 		}
 	}
-	for _, f := range functionsTable {
-		for _, param := range f.secrets {
+	for _, f := range Functions {
+		for _, param := range f.Secrets {
 			if _, ok := tmpl.Parameters[param]; !ok {
-				t.Errorf("%s reads the secret of parameter %s, which the template does not declare", f.name, param)
+				t.Errorf("%s reads the secret of parameter %s, which the template does not declare", f.Name, param)
 			}
 		}
 	}

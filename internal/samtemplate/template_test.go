@@ -32,12 +32,12 @@ const (
 // plainSecret matches what Stripe and Standard Webhooks secrets look like.
 var plainSecret = regexp.MustCompile(`\b(sk|rk)_(live|test)_|\bwhsec_`)
 
-// routes maps each HTTP API route key to the function that must serve it (from functionsTable).
+// routes maps each HTTP API route key to the function that must serve it (from Functions).
 func routes() map[string]string {
 	out := map[string]string{}
-	for _, f := range functionsTable {
-		for _, r := range f.routes {
-			out[r] = f.name
+	for _, f := range Functions {
+		for _, r := range f.Routes {
+			out[r] = f.Name
 		}
 	}
 	return out
@@ -133,12 +133,12 @@ func functions(t *testing.T, tmpl *cloudformation.Template) map[string]*serverle
 	}
 	sort.Strings(names)
 	var want []string
-	for _, f := range functionsTable {
-		want = append(want, f.name)
+	for _, f := range Functions {
+		want = append(want, f.Name)
 	}
 	sort.Strings(want)
 	if !slices.Equal(names, want) {
-		t.Fatalf("functions = %v, want %v (one row of functionsTable per function)", names, want)
+		t.Fatalf("functions = %v, want %v (one row of Functions per function)", names, want)
 	}
 	return fns
 }
@@ -253,9 +253,9 @@ func TestEnvJSONOverridesOnlyDeclaredVariables(t *testing.T) {
 			}
 		}
 		// sam local has no Secrets Manager: values are given directly, ARNs left empty.
-		for _, f := range functionsTable {
-			for arnVar := range f.secrets {
-				if v, ok := vars[arnVar]; f.name == name && (!ok || v != "") {
+		for _, f := range Functions {
+			for arnVar := range f.Secrets {
+				if v, ok := vars[arnVar]; f.Name == name && (!ok || v != "") {
 					t.Errorf("env.json: %s.%s = %q, want set empty (the template's ARN would be read from Secrets Manager)", name, arnVar, v)
 				}
 			}
