@@ -35,7 +35,8 @@ func (d *Deps) Webhook() (http.Handler, error) {
 func (d *Deps) WebhookWith(stripe, standard webhook.Verifier) http.Handler {
 	if stripe == nil && standard == nil {
 		d.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
-			"set", config.EnvStripeWebhookSecretARN+" or "+config.EnvStandardWebhookSecretARN)
+			"set", config.EnvStripeWebhookSecretARN+" or "+config.EnvStandardWebhookSecretARN+
+				" (Lambda), "+config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
 	}
 	return webhook.NewHandler(webhook.Options{
 		Stripe: stripe, Standard: standard, Orders: d.Orders, Idem: d.Idem,
