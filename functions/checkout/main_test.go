@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,10 +33,17 @@ func newInvoker(t *testing.T) invoker {
 	t.Setenv("IDEMPOTENCY_TABLE", testenv.Table(t, client, idem.Table("fn-idem")))
 	t.Setenv("ORDERS_TABLE", testenv.Table(t, client, orders.Table("fn-orders")))
 	t.Setenv("STRIPE_SECRET_KEY", "")
+	t.Setenv("STRIPE_SECRET_KEY_ARN", "")
+	t.Setenv("PAYMENT_PROVIDER", "local") // chosen explicitly, as the template's PaymentProvider=local does
 	h, err := newHandler(context.Background(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return invokerFor(t, h)
+}
+
+// invokerFor calls h through the real Lambda adapter.
+func invokerFor(t *testing.T, h http.Handler) invoker {
 	proxy := httpadapter.NewV2(h).ProxyWithContext
 	return func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 		// As in Lambda: a deadline (the remaining time) and the invocation's context.

@@ -16,6 +16,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/reconcile"
+	"github.com/checkout-idem/checkout/internal/secrets"
 )
 
 // reserve is left of the invocation's deadline: a run stops taking new orders then, so it
@@ -43,9 +44,13 @@ func exit(err error) {
 // newRun builds the reconciler and returns the handler of a scheduled invocation. The
 // scheduler's event carries nothing the run needs: it is ignored.
 func newRun(cfg config.Config, log io.Writer) (func(context.Context, json.RawMessage) (reconcile.Report, error), error) {
-	deps := app.LoadLambda(cfg, log)
-	var err error
-	if deps.Payments, deps.Provider, err = app.NewPayments(cfg, deps.Logger); err != nil {
+	deps, err := app.LoadLambda(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	// Fail closed, as the checkout does: Stripe (its key read at run time) unless
+	// PAYMENT_PROVIDER=local is chosen explicitly.
+	if deps.Payments, deps.Provider, err = app.LambdaPayments(context.Background(), cfg, deps.Logger, secrets.NewLambdaClient()); err != nil {
 		return nil, err
 	}
 	rc := reconcile.New(reconcile.Options{

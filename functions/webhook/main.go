@@ -10,10 +10,12 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/secrets"
 )
 
 func main() {
@@ -35,16 +37,22 @@ func exit(err error) {
 }
 
 // newHandler builds the handler and its dependencies once, at init: the DynamoDB stores and one
-// verifier per configured scheme. An invalid secret is an error; no secret at all is logged as
-// one, and every delivery is then refused with 400 until one is configured.
-func newHandler(ctx context.Context, cfg config.Config, log io.Writer) (http.Handler, error) {
-	deps := app.LoadLambda(cfg, log)
-	h, err := deps.Webhook()
+// verifier per configured scheme, its secrets read from Secrets Manager (or given directly). An
+// invalid or unreadable secret is an error; no secret at all is logged as one, and every
+// delivery is then refused with 400 until one is configured.
+// optFns are passed to the DynamoDB client (tests record its calls).
+func newHandler(ctx context.Context, cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (http.Handler, error) {
+	deps, err := app.LoadLambda(cfg, log, optFns...)
 	if err != nil {
 		return nil, err
 	}
+	stripe, standard, err := app.LambdaVerifiers(ctx, cfg, deps.Logger, secrets.NewLambdaClient())
+	if err != nil {
+		return nil, err
+	}
+	h := deps.WebhookWith(stripe, standard)
 	deps.Logger.Info("webhook function started", "storage", deps.Storage,
-		"stripe_secrets", len(cfg.StripeWebhookSecrets), "standard_secrets", len(cfg.StandardWebhookSecrets),
+		"stripe", stripe != nil, "standard", standard != nil,
 		"tolerance", cfg.WebhookTolerance.String(), "ttl", app.WebhookTTL(cfg).String())
 	return h, nil
 }

@@ -76,12 +76,16 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 }
 
 // LoadLambda builds the dependencies of a Lambda function: DynamoDB stores on a client built
-// from the Lambda environment (ddb.NewLambdaClient), and no payment provider (NewPayments adds
-// one where needed, so the webhook function does not link stripe-go).
-func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) *Deps {
+// from the Lambda environment (ddb.NewLambdaClient), and no payment provider (LambdaPayments
+// adds one where needed, so the webhook function does not link stripe-go).
+func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (*Deps, error) {
 	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel), Provider: "none"}
-	d.useDynamoDB(ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...))
-	return d
+	client, err := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	d.useDynamoDB(client)
+	return d, nil
 }
 
 // useDynamoDB puts the stores on client, on the configured tables.
@@ -95,10 +99,17 @@ func (d *Deps) useDynamoDB(client *dynamodb.Client) {
 	}
 }
 
-// NewPayments returns the payment provider the configuration selects: Stripe when
-// STRIPE_SECRET_KEY is set (at STRIPE_API_BASE if set), else the local provider; and its name.
+// NewPayments returns the payment provider the configuration selects, and its name: the local
+// provider when PAYMENT_PROVIDER=local, or when it is empty and STRIPE_SECRET_KEY is too (the
+// local server's default); else Stripe with STRIPE_SECRET_KEY (at STRIPE_API_BASE if set).
+// Lambda functions use LambdaPayments, which never falls back to the local provider.
 func NewPayments(cfg config.Config, log *slog.Logger) (payment.Provider, string, error) {
-	if cfg.StripeSecretKey == "" {
+	switch {
+	case cfg.PaymentProvider == config.ProviderLocal:
+		return payment.NewLocal(), "local", nil
+	case cfg.StripeSecretKey == "" && cfg.PaymentProvider == config.ProviderStripe:
+		return nil, "", fmt.Errorf("%w: %s=%s needs %s", ErrNoProvider, config.EnvPaymentProvider, config.ProviderStripe, config.EnvStripeSecretKey)
+	case cfg.StripeSecretKey == "":
 		return payment.NewLocal(), "local", nil
 	}
 	p, err := payment.NewStripe(cfg.StripeSecretKey, cfg.StripeAPIBase, payment.WithLogger(log))

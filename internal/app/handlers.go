@@ -27,19 +27,26 @@ func (d *Deps) Webhook() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.WebhookWith(stripe, standard), nil
+}
+
+// WebhookWith returns the handler of POST /webhooks over d with the given verifiers (nil: that
+// scheme is refused; both nil is logged as an error, or as d.NoWebhookSecretHint when set).
+func (d *Deps) WebhookWith(stripe, standard webhook.Verifier) http.Handler {
 	switch {
 	case stripe != nil || standard != nil:
 	case d.NoWebhookSecretHint != "":
 		d.Logger.Info(d.NoWebhookSecretHint)
 	default:
 		d.Logger.Error("no webhook secret configured: every delivery will be refused with 400",
-			"set", config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
+			"set", config.EnvStripeWebhookSecretARN+" or "+config.EnvStandardWebhookSecretARN+
+				" (Lambda), "+config.EnvStripeWebhookSecret+" or "+config.EnvStandardWebhookSecret)
 	}
 	return webhook.NewHandler(webhook.Options{
 		Stripe: stripe, Standard: standard, Orders: d.Orders, Idem: d.Idem,
 		Wait: d.Config.IdempotencyWait, Logger: d.Logger,
 		TTL: WebhookTTL(d.Config),
-	}), nil
+	})
 }
 
 // WebhookTTL is how long webhook deliveries are replayed: never less than the providers'

@@ -24,7 +24,7 @@ import (
 )
 
 // BuildFlags are the Makefile's Lambda build flags (LAMBDA_BUILD), without GOOS and GOARCH.
-var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc"}
+var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc,production"}
 
 // Build compiles the main package pkg (e.g. ./functions/checkout) of the module in root for
 // goos/goarch with CGO_ENABLED=0 and BuildFlags, to out; it returns the size of the binary.

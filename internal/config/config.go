@@ -18,15 +18,27 @@ const (
 	EnvIdempotencyTTL        = "IDEMPOTENCY_TTL"         // Go duration, default 24h
 	EnvIdempotencyWait       = "IDEMPOTENCY_WAIT"        // Go duration, default 5s
 	EnvDynamoDBEndpoint      = "DYNAMODB_ENDPOINT"       // DynamoDB Local; AWS_ENDPOINT_URL_DYNAMODB also works
-	EnvStripeSecretKey       = "STRIPE_SECRET_KEY"       // selects Stripe; empty: the local provider
+	EnvPaymentProvider       = "PAYMENT_PROVIDER"        // stripe or local; empty: stripe if a key is set
+	EnvStripeSecretKey       = "STRIPE_SECRET_KEY"       // the key itself (local server, sam local, tests)
+	EnvStripeSecretKeyARN    = "STRIPE_SECRET_KEY_ARN"   // Secrets Manager secret holding the key (Lambda)
 	EnvStripeAPIBase         = "STRIPE_API_BASE"         // e.g. stripe-mock's URL
 	EnvStripeWebhookSecret   = "STRIPE_WEBHOOK_SECRET"   // comma-separated whsec_ secrets (rotation)
 	EnvStandardWebhookSecret = "STANDARD_WEBHOOK_SECRET" // comma-separated whsec_ secrets
-	EnvWebhookTolerance      = "WEBHOOK_TOLERANCE"       // Go duration, default 5m
-	EnvLogLevel              = "LOG_LEVEL"               // debug, info (default), warn, error
-	EnvReconcileAfter        = "RECONCILE_AFTER"         // Go duration, default 10m: when an open order counts as stuck
-	EnvReconcileLimit        = "RECONCILE_LIMIT"         // orders per reconciler run, default 100
-	EnvPort                  = "PORT"                    // local server only, default 3000
+	// The ARNs of Secrets Manager secrets holding the same comma-separated lists (Lambda).
+	EnvStripeWebhookSecretARN   = "STRIPE_WEBHOOK_SECRET_ARN"
+	EnvStandardWebhookSecretARN = "STANDARD_WEBHOOK_SECRET_ARN"
+	EnvSecretsMaxAge            = "SECRETS_MAX_AGE"   // Go duration, default 5m: how stale a cached secret may be
+	EnvWebhookTolerance         = "WEBHOOK_TOLERANCE" // Go duration, default 5m
+	EnvLogLevel                 = "LOG_LEVEL"         // debug, info (default), warn, error
+	EnvPort                     = "PORT"              // local server only, default 3000
+	EnvReconcileAfter           = "RECONCILE_AFTER"   // Go duration, default 10m: when an open order counts as stuck
+	EnvReconcileLimit           = "RECONCILE_LIMIT"   // orders per reconciler run, default 100
+)
+
+// Payment providers, the values of PAYMENT_PROVIDER.
+const (
+	ProviderStripe = "stripe"
+	ProviderLocal  = "local" // in-memory, charges nothing: demos and tests only
 )
 
 // Config is the whole environment, parsed.
@@ -36,34 +48,51 @@ type Config struct {
 	IdempotencyTTL         time.Duration
 	IdempotencyWait        time.Duration
 	DynamoDBEndpoint       string
+	PaymentProvider        string // "", ProviderStripe or ProviderLocal
 	StripeSecretKey        string
+	StripeSecretKeyARN     string
 	StripeAPIBase          string
 	StripeWebhookSecrets   []string
 	StandardWebhookSecrets []string
-	WebhookTolerance       time.Duration
-	LogLevel               string
-	Port                   string
-	ReconcileAfter         time.Duration
-	ReconcileLimit         int
+	// Secret ARNs: each is read from Secrets Manager when its plain variable above is empty.
+	StripeWebhookSecretARN, StandardWebhookSecretARN string
+	SecretsMaxAge                                    time.Duration
+	WebhookTolerance                                 time.Duration
+	LogLevel                                         string
+	Port                                             string
+	ReconcileAfter                                   time.Duration
+	ReconcileLimit                                   int
 }
 
 // FromEnv reads the configuration; it fails on values it cannot parse rather than guessing.
 func FromEnv() (Config, error) {
 	c := Config{
-		IdempotencyTable:       get(EnvIdempotencyTable, "checkout-idempotency"),
-		OrdersTable:            get(EnvOrdersTable, "checkout-orders"),
-		DynamoDBEndpoint:       os.Getenv(EnvDynamoDBEndpoint),
-		StripeSecretKey:        os.Getenv(EnvStripeSecretKey),
-		StripeAPIBase:          os.Getenv(EnvStripeAPIBase),
-		StripeWebhookSecrets:   list(os.Getenv(EnvStripeWebhookSecret)),
-		StandardWebhookSecrets: list(os.Getenv(EnvStandardWebhookSecret)),
-		LogLevel:               get(EnvLogLevel, "info"),
-		Port:                   get(EnvPort, "3000"),
+		IdempotencyTable:         get(EnvIdempotencyTable, "checkout-idempotency"),
+		OrdersTable:              get(EnvOrdersTable, "checkout-orders"),
+		DynamoDBEndpoint:         os.Getenv(EnvDynamoDBEndpoint),
+		PaymentProvider:          strings.TrimSpace(os.Getenv(EnvPaymentProvider)),
+		StripeSecretKey:          os.Getenv(EnvStripeSecretKey),
+		StripeSecretKeyARN:       strings.TrimSpace(os.Getenv(EnvStripeSecretKeyARN)),
+		StripeAPIBase:            os.Getenv(EnvStripeAPIBase),
+		StripeWebhookSecrets:     list(os.Getenv(EnvStripeWebhookSecret)),
+		StandardWebhookSecrets:   list(os.Getenv(EnvStandardWebhookSecret)),
+		StripeWebhookSecretARN:   strings.TrimSpace(os.Getenv(EnvStripeWebhookSecretARN)),
+		StandardWebhookSecretARN: strings.TrimSpace(os.Getenv(EnvStandardWebhookSecretARN)),
+		LogLevel:                 get(EnvLogLevel, "info"),
+		Port:                     get(EnvPort, "3000"),
 	}
 	if c.DynamoDBEndpoint == "" {
 		c.DynamoDBEndpoint = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	}
+	switch c.PaymentProvider {
+	case "", ProviderStripe, ProviderLocal:
+	default:
+		return c, fmt.Errorf("config: %s=%q: want %s or %s", EnvPaymentProvider, c.PaymentProvider, ProviderStripe, ProviderLocal)
+	}
 	var err error
+	if c.SecretsMaxAge, err = duration(EnvSecretsMaxAge, 5*time.Minute); err != nil {
+		return c, err
+	}
 	if c.IdempotencyTTL, err = duration(EnvIdempotencyTTL, 24*time.Hour); err != nil {
 		return c, err
 	}

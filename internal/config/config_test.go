@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,29 @@ func TestReconcilerSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPaymentProviderAndSecrets(t *testing.T) {
+	for _, v := range []string{"", "stripe", "local"} {
+		t.Run("PAYMENT_PROVIDER="+v+" is accepted", func(t *testing.T) {
+			t.Setenv(config.EnvPaymentProvider, v)
+			if c, err := config.FromEnv(); err != nil || c.PaymentProvider != v {
+				t.Fatalf("got %q, %v", c.PaymentProvider, err)
+			}
+		})
+	}
+	t.Run("another PAYMENT_PROVIDER is refused, naming the variable", func(t *testing.T) {
+		t.Setenv(config.EnvPaymentProvider, "Stripe ")
+		if _, err := config.FromEnv(); err == nil || !strings.Contains(err.Error(), config.EnvPaymentProvider) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("secret ARNs are read and the cache age defaults to 5m", func(t *testing.T) {
+		t.Setenv(config.EnvSecretsMaxAge, "")
+		t.Setenv(config.EnvStripeSecretKeyARN, " arn:aws:secretsmanager:eu-west-1:1:secret:k ")
+		c, err := config.FromEnv()
+		if err != nil || c.StripeSecretKeyARN != "arn:aws:secretsmanager:eu-west-1:1:secret:k" || c.SecretsMaxAge != 5*time.Minute {
+			t.Fatalf("got %+v, %v", c, err)
+		}
+	})
 }

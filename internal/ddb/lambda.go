@@ -1,7 +1,10 @@
 package ddb
 
 import (
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -14,7 +17,11 @@ import (
 // without the SDK's config package: that package links the SSO, STS and IMDS clients and adds
 // about 1.8 MB to each bootstrap, which matters for cold starts. An endpoint (DynamoDB Local
 // under `sam local`) gets dummy credentials when the environment has none.
-func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+//
+// Like the SDK's config package, it honours AWS_MAX_ATTEMPTS (attempts per call, the first
+// included; the SDK's default is 3) and AWS_RETRY_MODE (standard, the default, or adaptive);
+// a value it cannot parse is an error rather than a silent default.
+func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	region := os.Getenv("AWS_REGION")
 	if region == "" {
 		region = os.Getenv("AWS_DEFAULT_REGION")
@@ -31,6 +38,26 @@ func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamo
 			id, secret = "local", "local"
 		}
 	}
+	var err error
+	if o.RetryMaxAttempts, o.RetryMode, err = RetryFromEnv(); err != nil {
+		return nil, err
+	}
 	o.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")))
-	return dynamodb.New(o, optFns...)
+	return dynamodb.New(o, optFns...), nil
+}
+
+// RetryFromEnv reads AWS_MAX_ATTEMPTS and AWS_RETRY_MODE as the SDK's config package does:
+// zero and "" when unset (the SDK's defaults: 3 attempts, standard mode).
+func RetryFromEnv() (maxAttempts int, mode aws.RetryMode, err error) {
+	if v := strings.TrimSpace(os.Getenv("AWS_MAX_ATTEMPTS")); v != "" {
+		if maxAttempts, err = strconv.Atoi(v); err != nil || maxAttempts < 1 {
+			return 0, "", fmt.Errorf("ddb: AWS_MAX_ATTEMPTS=%q: want a positive integer", v)
+		}
+	}
+	if v := strings.TrimSpace(os.Getenv("AWS_RETRY_MODE")); v != "" {
+		if mode, err = aws.ParseRetryMode(v); err != nil {
+			return 0, "", fmt.Errorf("ddb: AWS_RETRY_MODE=%q: want standard or adaptive", v)
+		}
+	}
+	return maxAttempts, mode, nil
 }

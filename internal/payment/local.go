@@ -1,13 +1,11 @@
 package payment
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Local is an in-memory Provider that answers like Stripe's test mode, for `make run` without
@@ -40,13 +38,10 @@ import (
 // answers 409 to a call whose key is still being processed, Local has no such window: a payment
 // is processed under a lock, so concurrent calls with one key all get the one Intent.
 type Local struct {
-	mu       sync.Mutex
-	byKey    map[string]*localResult
-	attempts map[string]int
-	created  int
-	calls    int
-	fault    func(req Request, attempt int) Fault
-	all      []*localResult // every PaymentIntent created, oldest first, for Retrieve and FindByOrder
+	mu    sync.Mutex
+	byKey map[string]*localResult
+	all   []*localResult // every PaymentIntent created, oldest first, for Retrieve and FindByOrder
+	hooks                // fault injection and counters for tests; empty in production builds (local_faults.go)
 }
 
 var _ Provider = (*Local)(nil)
@@ -59,119 +54,6 @@ type localResult struct {
 	req      Request // IdempotencyKey cleared: the fingerprint a replay must match
 	intent   Intent
 	declined *DeclinedError
-}
-
-// Fault is what Local does to one CreatePayment call besides its normal work; the zero Fault
-// does nothing. Set them with SetFault.
-type Fault struct {
-	// Release and Delay hold the call: until Release is closed (or sends), or Delay has
-	// passed, whichever comes first; a zero Delay and a nil Release do not hold. If ctx ends
-	// first, the call returns an error wrapping ErrUnavailable and ctx.Err().
-	Release <-chan struct{}
-	Delay   time.Duration
-	// AfterCharge holds the call after the payment was processed and stored instead of
-	// before: with a context that ends meanwhile, the caller sees an error while the
-	// PaymentIntent exists, as when a Lambda times out after Stripe charged.
-	AfterCharge bool
-
-	// Unavailable fails the call with ErrUnavailable before it reaches the provider: nothing
-	// is created or stored (after a hold, when there is one).
-	Unavailable bool
-	// LoseResponse processes the payment as usual (creating and storing it under the key),
-	// then fails with ErrUnavailable as if the answer was lost on its way back: a retry with
-	// the same key gets the Intent (or decline) the lost answer carried.
-	LoseResponse bool
-	// Decline declines a payment that is processed now (not a replay) whatever its payment
-	// method, as a card issuer would, with this decline code (e.g. generic_decline,
-	// insufficient_funds). The decline is stored under the key like any other.
-	Decline string
-}
-
-// SetFault installs f, called once at the start of every CreatePayment call with the request
-// and its attempt number: 1 for the first call with req.IdempotencyKey, 2 for the second,
-// and so on (always 1 for an empty key). The Fault it returns applies to that call. f runs
-// without Local's lock held and may be called concurrently. SetFault(nil) removes it.
-func (l *Local) SetFault(f func(req Request, attempt int) Fault) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fault = f
-}
-
-// Created returns how many distinct PaymentIntents Local created (declined ones included).
-func (l *Local) Created() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.created
-}
-
-// Calls returns how many times CreatePayment was called, whatever it answered.
-func (l *Local) Calls() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.calls
-}
-
-// CreatePayment creates a PaymentIntent for req, or replays the one stored under its key;
-// see Local and Fault.
-func (l *Local) CreatePayment(ctx context.Context, req Request) (Intent, error) {
-	l.mu.Lock()
-	l.calls++
-	attempt := 1
-	if req.IdempotencyKey != "" {
-		if l.attempts == nil {
-			l.attempts = make(map[string]int)
-		}
-		l.attempts[req.IdempotencyKey]++
-		attempt = l.attempts[req.IdempotencyKey]
-	}
-	hook := l.fault
-	l.mu.Unlock()
-
-	var f Fault
-	if hook != nil {
-		f = hook(req, attempt)
-	}
-	if !f.AfterCharge {
-		if err := f.hold(ctx); err != nil {
-			return Intent{}, err
-		}
-	}
-	if f.Unavailable {
-		return Intent{}, fmt.Errorf("%w: injected fault: the provider was not reached", ErrUnavailable)
-	}
-	if err := ctx.Err(); err != nil {
-		return Intent{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	in, err := l.process(req, f.Decline)
-	if f.AfterCharge {
-		if herr := f.hold(ctx); herr != nil {
-			return Intent{}, herr
-		}
-	}
-	if f.LoseResponse {
-		return Intent{}, fmt.Errorf("%w: injected fault: the answer was lost after the payment was processed", ErrUnavailable)
-	}
-	return in, err
-}
-
-// hold waits as the Fault says, or until ctx ends.
-func (f Fault) hold(ctx context.Context) error {
-	if f.Release == nil && f.Delay <= 0 {
-		return nil
-	}
-	var timeout <-chan time.Time
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-f.Release:
-	case <-timeout:
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-	}
-	return nil
 }
 
 // process replays the result stored under req's key, or validates req, creates a
@@ -201,7 +83,7 @@ func (l *Local) process(req Request, decline string) (Intent, error) {
 	if decline != "" {
 		declined = &DeclinedError{Code: "card_declined", DeclineCode: decline, Message: "Your card was declined."}
 	}
-	l.created++
+	l.hooks.created()
 	id := "pi_" + randomText(24)
 	r := &localResult{req: fingerprint, intent: Intent{ID: id, Outcome: outcome, ClientSecret: id + "_secret_" + randomText(25)}}
 	if declined != nil {
