@@ -86,7 +86,7 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				case <-ctx.Done():
 					t.Fatal("the first request never reached the provider")
 				}
-				assertCounts(t, s, local, counts{orders: 0, charges: 1, records: 1}) // charged, claimed, not completed
+				assertCounts(t, s, local, counts{orders: 1, charges: 1, records: 1}) // charged, claimed (with its order, created), not completed
 
 				clk.Add(lease + time.Second) // the stuck request's lease has run out
 				fast := post(ctx, h, key, req)
