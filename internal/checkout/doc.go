@@ -25,8 +25,9 @@
 //     valid: 400 invalid-request with "field" naming the culprit.
 //
 // Then the idempotency engine (package idem) claims the key, scoped by Scope and
-// Options.Principal, and runs the payment under the claim. The claim carries a guard,
-// orders.Store.Absent of the key's order, and the completion carries orders.Store.Insert: the
+// Options.Principal, and runs the payment under the claim. The claim carries
+// orders.Store.Begin (the key's order, in state created, before any money moves), and the
+// completion carries orders.Store.Settle (its outcome): the
 // order id is a function of the scoped key (OrderID), so on DynamoDB a first checkout costs two
 // requests (claim and completion, each one TransactWriteItems) and a replay one.
 //
