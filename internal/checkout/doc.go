@@ -31,8 +31,9 @@
 // Options.Principal, and runs the payment under the claim. The engine compares repeats by the
 // request's parameters, not its bytes: the fingerprint covers the method, the route and the
 // five validated fields, so field order, whitespace, a trailing newline or an explicit null for
-// an absent optional field replay, while any other value answers 422. The claim carries a guard,
-// orders.Store.Absent of the key's order, and the completion carries orders.Store.Insert: the
+// an absent optional field replay, while any other value answers 422. The claim carries
+// orders.Store.Begin (the key's order, in state created, before any money moves), and the
+// completion carries orders.Store.Settle (its outcome): the
 // order id is a function of the scoped key (OrderID), so on DynamoDB a first checkout costs two
 // requests (claim and completion, each one TransactWriteItems) and a replay one.
 //

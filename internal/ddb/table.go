@@ -60,7 +60,12 @@ func Ensure(ctx context.Context, c *dynamodb.Client, t Table) error {
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("ddb: create table %s: %w", t.Name, err)
 	}
-	if err := dynamodb.NewTableExistsWaiter(c).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, 30*time.Second); err != nil {
+	// Poll briefly: the SDK's default first wait is 20 s, and DynamoDB Local reports a table
+	// with indexes as CREATING for a moment.
+	waiter := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, time.Second
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, 30*time.Second); err != nil {
 		return fmt.Errorf("ddb: wait for table %s: %w", t.Name, err)
 	}
 	if !created {

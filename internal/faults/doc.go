@@ -21,9 +21,13 @@
 //     answer 409 with Retry-After while the first request is held, and the first's 201 bytes
 //     once it is released; the provider is called once.
 //   - Webhook application fails midway (TestWebhookApplyFailsOnce): the order store fails one
-//     Advance (an injected error, or a DynamoDB Local stopped during the Advance and restarted
+//     Apply (an injected error, or a DynamoDB Local stopped during the Apply and restarted
 //     before the answer); the delivery answers 500 webhook-event-not-applied and its claim is
 //     released, so the provider's redelivery (new timestamp, new signature) applies it, once.
+//   - Killed while the provider holds the charge, and nobody comes back
+//     (TestKilledCheckoutSettledByTheReconciler): the order exists from the claim on, created;
+//     the reconciler alone finds the charge and marks it paid; the buyer's later retry gets
+//     that order, and the provider was charged once.
 //
 // Tests that need DynamoDB Local skip without it, and fail under CI=true (see testenv).
 // No test sleeps to synchronise; every request runs under a context with a timeout.

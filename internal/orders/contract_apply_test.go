@@ -174,7 +174,7 @@ var applyCases = []struct {
 			t.Fatalf("%d applies changed the order, want 1 to %d", changes, len(targets))
 		}
 	}},
-	{"stuck lists open orders updated before the time, oldest first, at most limit", func(t *testing.T, h harness) {
+	{"stuck lists open orders updated before the time, created first, oldest first, at most limit", func(t *testing.T, h harness) {
 		ctx := context.Background()
 		for i, st := range []orders.Status{orders.Created, orders.Pending, orders.Paid, orders.Created, orders.Failed, orders.Pending} {
 			o := sample(fmt.Sprint("st", i))
@@ -195,13 +195,13 @@ var applyCases = []struct {
 			if err != nil {
 				return err
 			}
-			if fmt.Sprint(ids(got)) != "[st5 st3 st1 st0]" {
-				return fmt.Errorf("Stuck = %v, want [st5 st3 st1 st0]", ids(got))
+			if fmt.Sprint(ids(got)) != "[st3 st0 st5 st1]" {
+				return fmt.Errorf("Stuck = %v, want [st3 st0 st5 st1]", ids(got))
 			}
 			return nil
 		})
 		got, err := h.store.Stuck(ctx, t0.Add(time.Second), 2)
-		if err != nil || fmt.Sprint(ids(got)) != "[st5 st3]" {
+		if err != nil || fmt.Sprint(ids(got)) != "[st3 st0]" {
 			t.Fatalf("Stuck limit 2 = %v, %v", ids(got), err)
 		}
 		// Settled orders leave the index.
@@ -210,7 +210,7 @@ var applyCases = []struct {
 		apply(t, h, "st3", change(orders.Failed, "pi_3", 0))
 		eventually(t, func() error {
 			got, err := h.store.Stuck(ctx, t0.Add(time.Second), 10)
-			if err != nil || fmt.Sprint(ids(got)) != "[st1 st0]" {
+			if err != nil || fmt.Sprint(ids(got)) != "[st0 st1]" {
 				return fmt.Errorf("Stuck after settling = %v, %v", ids(got), err)
 			}
 			return nil

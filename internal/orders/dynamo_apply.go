@@ -94,13 +94,16 @@ func (s *DynamoStore) applyInput(id string, c Change) *dynamodb.UpdateItemInput 
 }
 
 // Stuck implements Store: one Query of OpenIndex per open status (eventually consistent, as
-// every index read), merged oldest first.
+// every index read), created ones first.
 func (s *DynamoStore) Stuck(ctx context.Context, before time.Time, limit int) ([]Order, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var out []Order
-	for _, st := range []Status{Created, Pending} {
+	for _, st := range []Status{Created, Pending} { // created first: see Store.Stuck
+		if len(out) >= limit {
+			break
+		}
 		in := &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
 			IndexName:              aws.String(OpenIndex),
@@ -114,7 +117,7 @@ func (s *DynamoStore) Stuck(ctx context.Context, before time.Time, limit int) ([
 			ScanIndexForward: aws.Bool(true),
 			Limit:            aws.Int32(int32(min(limit, 1000))),
 		}
-		for n := 0; n < limit; {
+		for len(out) < limit {
 			page, err := s.client.Query(ctx, in)
 			if err != nil {
 				return nil, fmt.Errorf("orders: stuck %s orders: %w", st, err)
@@ -125,7 +128,6 @@ func (s *DynamoStore) Stuck(ctx context.Context, before time.Time, limit int) ([
 					return nil, err
 				}
 				out = append(out, o)
-				n++
 			}
 			if len(page.LastEvaluatedKey) == 0 {
 				break

@@ -96,8 +96,12 @@ func checkChange(id string, c Change) error {
 	return nil
 }
 
-// cmpStuck orders Stuck's result: oldest UpdatedAt first, then by id.
+// cmpStuck orders Stuck's result: created before pending, then oldest UpdatedAt first, then
+// by id.
 func cmpStuck(o, p Order) int {
+	if c := o.Status.Rank() - p.Status.Rank(); c != 0 {
+		return c
+	}
 	if c := o.UpdatedAt.Compare(p.UpdatedAt); c != 0 {
 		return c
 	}

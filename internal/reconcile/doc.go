@@ -3,9 +3,10 @@
 // run on a schedule (functions/reconciler); Run is the whole contract.
 //
 // Each run asks the order store for orders stuck in created or pending for longer than
-// Options.After (a sparse index, never a Scan), at most Options.Limit of them, oldest first,
-// and asks the payment provider what happened to each: the intent the order recorded
-// (Retrieve), or else the one created for it (FindByOrder, by metadata order_id). Then:
+// Options.After (a sparse index, never a Scan), at most Options.Limit of them, created ones
+// (a crashed checkout's) first, each status oldest first, and asks the payment provider what
+// happened to each: the intent the order recorded (Retrieve), or else the one created for it
+// (FindByOrder, by metadata order_id). Then:
 //
 //	provider says              order becomes            counted as
 //	succeeded                  paid                     settled

@@ -33,9 +33,10 @@ type Object struct {
 	Amount        int64  // in the currency's smallest unit
 	Currency      string // lowercase ISO code, e.g. "eur"
 	// AmountRefunded and Refunded are a charge's: the total refunded so far, and whether the
-	// whole amount was (Stripe sends charge.refunded for partial refunds too).
-	AmountRefunded int64
-	Refunded       bool
+	// whole amount was (Stripe sends charge.refunded for partial refunds too). Omitted from the
+	// JSON when zero, so the fingerprint of other events (the JSON of Event) is as before.
+	AmountRefunded int64 `json:",omitempty"`
+	Refunded       bool  `json:",omitempty"`
 }
 
 // wireEvent mirrors the JSON of a Stripe event, keeping only what Event needs.

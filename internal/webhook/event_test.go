@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -104,5 +106,18 @@ func TestFixturesFitUnderMaxBodyBytes(t *testing.T) {
 		if n := len(fixture(t, f)); n > MaxBodyBytes/16 {
 			t.Errorf("%s is %d bytes, MaxBodyBytes %d leaves too little headroom", f, n, MaxBodyBytes)
 		}
+	}
+}
+
+// The engine fingerprints an event by its JSON: fields added for refunds must not change the
+// fingerprint of other events, or redeliveries stored before an upgrade would answer 422.
+func TestRefundFieldsLeaveOtherFingerprintsAlone(t *testing.T) {
+	ev, err := ParseEvent(fixture(t, "payment_intent_succeeded.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(ev)
+	if bytes.Contains(b, []byte("Refunded")) {
+		t.Fatalf("canonical JSON of a payment_intent event mentions refunds: %s", b)
 	}
 }
