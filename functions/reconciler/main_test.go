@@ -27,7 +27,8 @@ func TestScheduledRun(t *testing.T) {
 		config.EnvOrdersTable:      table,
 		config.EnvIdempotencyTable: "unused",
 		config.EnvDynamoDBEndpoint: testenv.DynamoEndpoint(t),
-		config.EnvStripeSecretKey:  "", // the local provider: it holds no intent for this order
+		config.EnvStripeSecretKey:  "",
+		config.EnvPaymentProvider:  config.ProviderLocal, // chosen explicitly: it holds no intent for this order
 		config.EnvReconcileAfter:   "10m",
 		config.EnvReconcileLimit:   "5",
 		"AWS_REGION":               "us-east-1",

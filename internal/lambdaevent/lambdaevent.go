@@ -46,9 +46,10 @@ func SetBody(ev *events.APIGatewayV2HTTPRequest, body []byte) {
 }
 
 // SignStripe returns a copy of the webhook event ev with its Stripe event's created time set to
-// now, its PaymentIntent's metadata.order_id set to orderID (unless empty), a fresh id when
-// eventID is not empty, and a Stripe-Signature computed with secret at now, as Stripe sends.
-func SignStripe(ev events.APIGatewayV2HTTPRequest, secret string, now time.Time, orderID, eventID string) (events.APIGatewayV2HTTPRequest, error) {
+// now, its PaymentIntent's metadata.order_id set to orderID and its id to intentID (each unless
+// empty: an event applies to an order only for the order's own intent), a fresh id when eventID
+// is not empty, and a Stripe-Signature computed with secret at now, as Stripe sends.
+func SignStripe(ev events.APIGatewayV2HTTPRequest, secret string, now time.Time, orderID, intentID, eventID string) (events.APIGatewayV2HTTPRequest, error) {
 	body, err := Body(ev)
 	if err != nil {
 		return ev, err
@@ -69,6 +70,9 @@ func SignStripe(ev events.APIGatewayV2HTTPRequest, secret string, now time.Time,
 			return ev, fmt.Errorf("lambdaevent: webhook body has no data.object.metadata")
 		}
 		meta["order_id"] = orderID
+		if intentID != "" {
+			obj["id"] = intentID
+		}
 	}
 	if body, err = json.Marshal(e); err != nil {
 		return ev, err

@@ -67,8 +67,9 @@ func orderEvent(t *testing.T, id string) events.APIGatewayV2HTTPRequest {
 }
 
 type order struct {
-	OrderID string `json:"order_id"`
-	Status  string `json:"status"`
+	OrderID         string `json:"order_id"`
+	Status          string `json:"status"`
+	PaymentIntentID string `json:"payment_intent_id"`
 }
 
 func decode(t *testing.T, res events.APIGatewayV2HTTPResponse) order {
@@ -121,7 +122,7 @@ func TestBootstrapsUnderTheLambdaEmulator(t *testing.T) {
 		if res.StatusCode != 201 || pending.Status != "pending" {
 			t.Fatalf("checkout without a card: %d %s, want 201 pending", res.StatusCode, res.Body)
 		}
-		signed, err := lambdaevent.SignStripe(event(t, "webhook-stripe.json"), secret, time.Now(), pending.OrderID, "evt_rie_1")
+		signed, err := lambdaevent.SignStripe(event(t, "webhook-stripe.json"), secret, time.Now(), pending.OrderID, pending.PaymentIntentID, "evt_rie_1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 )
@@ -164,9 +166,10 @@ func TestTablesMatchTheCode(t *testing.T) {
 	cases := []struct {
 		name, logicalID, partitionKey, ttl string
 		pitr                               bool
+		code                               ddb.Table
 	}{
-		{"the idempotency table is keyed by idem.PartitionKey and expires idem.TTLAttribute", "IdempotencyTable", idem.PartitionKey, idem.TTLAttribute, false},
-		{"the orders table is keyed by orders.PartitionKey, never expires and can be restored", "OrdersTable", orders.PartitionKey, "", true},
+		{"the idempotency table is keyed by idem.PartitionKey and expires idem.TTLAttribute", "IdempotencyTable", idem.PartitionKey, idem.TTLAttribute, false, idem.Table("")},
+		{"the orders table is keyed by orders.PartitionKey, never expires, can be restored and has the open orders' index", "OrdersTable", orders.PartitionKey, "", true, orders.Table("")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,8 +180,33 @@ func TestTablesMatchTheCode(t *testing.T) {
 			if len(tbl.KeySchema) != 1 || tbl.KeySchema[0].AttributeName != c.partitionKey || tbl.KeySchema[0].KeyType != "HASH" {
 				t.Errorf("KeySchema = %+v, want the single HASH key %q", tbl.KeySchema, c.partitionKey)
 			}
-			if len(tbl.AttributeDefinitions) != 1 || tbl.AttributeDefinitions[0].AttributeName != c.partitionKey || tbl.AttributeDefinitions[0].AttributeType != "S" {
-				t.Errorf("AttributeDefinitions = %+v, want %q of type S only", tbl.AttributeDefinitions, c.partitionKey)
+			// The key and the indexes' keys, all strings, as the code's definition (ddb.Ensure) has them.
+			wantAttrs := map[string]bool{c.partitionKey: true}
+			wantIndexes := map[string]string{}
+			for _, ix := range c.code.Indexes {
+				wantAttrs[ix.PartitionKey], wantAttrs[ix.SortKey] = true, true
+				wantIndexes[ix.Name] = ix.PartitionKey + "/" + ix.SortKey
+			}
+			gotAttrs := map[string]bool{}
+			for _, d := range tbl.AttributeDefinitions {
+				if d.AttributeType != "S" {
+					t.Errorf("attribute %s of type %s, want S", d.AttributeName, d.AttributeType)
+				}
+				gotAttrs[d.AttributeName] = true
+			}
+			if !maps.Equal(gotAttrs, wantAttrs) {
+				t.Errorf("AttributeDefinitions = %v, want %v", gotAttrs, wantAttrs)
+			}
+			gotIndexes := map[string]string{}
+			for _, g := range tbl.GlobalSecondaryIndexes {
+				keys := map[string]string{}
+				for _, k := range g.KeySchema {
+					keys[k.KeyType] = k.AttributeName
+				}
+				gotIndexes[g.IndexName] = keys["HASH"] + "/" + keys["RANGE"]
+			}
+			if !maps.Equal(gotIndexes, wantIndexes) {
+				t.Errorf("indexes = %v, want %v (internal/%s's Table)", gotIndexes, wantIndexes, strings.ToLower(strings.TrimSuffix(c.logicalID, "Table")))
 			}
 			ttl := tbl.TimeToLiveSpecification
 			switch {

@@ -50,7 +50,7 @@ func run(in, out, envFile, secret, order string) error {
 		return err
 	}
 	now := time.Now()
-	signed, err := lambdaevent.SignStripe(ev, secret, now, order, fmt.Sprintf("evt_local_%d", now.UnixNano()))
+	signed, err := lambdaevent.SignStripe(ev, secret, now, order, "", fmt.Sprintf("evt_local_%d", now.UnixNano()))
 	if err != nil {
 		return err
 	}
