@@ -366,3 +366,28 @@ func (f providerFunc) Retrieve(context.Context, string) (payment.Intent, error) 
 func (f providerFunc) FindByOrder(context.Context, string) (*payment.Intent, error) {
 	return nil, payment.ErrUnavailable
 }
+
+func TestOrderReadOnlyByItsOwner(t *testing.T) {
+	caller := ""
+	e := newEnv(t, func(o *checkout.Options) { o.Principal = func(*http.Request) string { return caller } })
+	get := func(id string) *httptest.ResponseRecorder { return e.do(http.MethodGet, "/orders/"+id, "", "") }
+
+	t.Run("without a caller identity the order shows no personal data", func(t *testing.T) {
+		caller = ""
+		id := decode(t, e.post("anon", validBody)).OrderID
+		if w := get(id); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "customer_email") {
+			t.Fatalf("GET: %d %s, want 200 without customer_email", w.Code, w.Body)
+		}
+	})
+	t.Run("an identified caller's order is shown to that caller only, e-mail included", func(t *testing.T) {
+		caller = "jwt:https://idp|alice"
+		id := decode(t, e.post("mine", validBody)).OrderID
+		if w := get(id); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"customer_email":"buyer@example.com"`) {
+			t.Fatalf("owner GET: %d %s", w.Code, w.Body)
+		}
+		for _, other := range []string{"jwt:https://idp|mallory", ""} {
+			caller = other
+			testenv.AssertProblem(t, get(id), http.StatusNotFound, problem.NotFound)
+		}
+	})
+}

@@ -105,12 +105,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 		cfg.MismatchDetail = "this Idempotency-Key was used with a different request; use a new key for a new request"
 	}
 	g := NewGroup(cfg.Store, Options{TTL: cfg.TTL, Lease: cfg.Lease, Wait: cfg.Wait, Now: cfg.Now, NewOwner: cfg.NewOwner})
-	// The constant part of every line's CloudWatch Embedded Metric Format block, built once.
-	emf := slog.Any("CloudWatchMetrics", []any{map[string]any{
-		"Namespace":  cfg.Namespace,
-		"Dimensions": [][]string{{"Outcome"}},
-		"Metrics":    []any{map[string]string{"Name": "Requests", "Unit": "Count"}},
-	}})
+	emf := MetricsDirective(cfg.Namespace) // built once
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			e := &exchange{cfg: &cfg, g: g, emf: emf, next: next, w: w, r: r, start: cfg.Now()}
@@ -289,26 +284,46 @@ func (e *exchange) fail(o Outcome, p problem.Problem) {
 	problem.Write(e.w, p)
 }
 
-// log writes the request's line: its outcome, and a CloudWatch Embedded Metric Format block
-// counting it (metric Requests, dimension Outcome), which CloudWatch turns into a metric.
+// log writes the request's line (see Log).
 func (e *exchange) log() {
-	now := e.cfg.Now()
-	attrs := []any{
-		slog.String("Outcome", string(e.outcome)),
-		slog.Int("Requests", 1),
-		slog.Int("status", e.status),
-		slog.String("method", e.r.Method),
-		slog.String("path", e.r.URL.Path),
-		slog.Float64("duration_ms", float64(now.Sub(e.start).Microseconds())/1000),
-		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), e.emf),
-	}
+	var extra []slog.Attr
 	if e.key != "" {
-		attrs = append(attrs, slog.String("key", e.key))
+		extra = append(extra, slog.String("key", e.key))
 	}
 	if e.detail != "" {
-		attrs = append(attrs, slog.String("detail", e.detail))
+		extra = append(extra, slog.String("detail", e.detail))
 	}
-	e.cfg.Logger.Info("idempotency", attrs...)
+	Log(e.cfg.Logger, e.emf, e.outcome, e.r, e.status, e.start, e.cfg.Now(), extra...)
+}
+
+// MetricsDirective returns the constant part of the CloudWatch Embedded Metric Format block of
+// Log's lines: metric Requests, dimension Outcome, in namespace. Build it once.
+func MetricsDirective(namespace string) slog.Attr {
+	return slog.Any("CloudWatchMetrics", []any{map[string]any{
+		"Namespace":  namespace,
+		"Dimensions": [][]string{{"Outcome"}},
+		"Metrics":    []any{map[string]string{"Name": "Requests", "Unit": "Count"}},
+	}})
+}
+
+// Log writes one request's line: its outcome, status, method, path and duration, and an EMF
+// block (directive from MetricsDirective) counting it, which CloudWatch turns into a metric
+// without any API call. The middleware logs every request it sees; handlers log the others
+// (rejected before the middleware, reads) the same way, so every request has one line.
+func Log(l *slog.Logger, directive slog.Attr, o Outcome, r *http.Request, status int, start, now time.Time, extra ...slog.Attr) {
+	attrs := []any{
+		slog.String("Outcome", string(o)),
+		slog.Int("Requests", 1),
+		slog.Int("status", status),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
+		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), directive),
+	}
+	for _, a := range extra {
+		attrs = append(attrs, a)
+	}
+	l.Info("idempotency", attrs...)
 }
 
 // recorder buffers the handler's response until it is stored.
