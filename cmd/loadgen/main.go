@@ -41,6 +41,12 @@ type options struct {
 	out        string
 	coldstart  bool
 	coldRuns   int
+	// the side-by-side with the Powertools peer, the capacity table and the 1,000-key storm
+	peer         bool
+	peerDuration time.Duration
+	peerWarmup   time.Duration
+	capacity     bool
+	bigStorm     int
 	command    string // the command line, for the report
 }
 
@@ -61,6 +67,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "bench", "folder of REPORT.md and latency.svg")
 	fs.BoolVar(&o.coldstart, "coldstart", false, "also build the Lambda bootstraps and time their cold starts")
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 10, "cold starts per function")
+	fs.BoolVar(&o.peer, "peer", false, "also run the checkout side by side with the Powertools peer (bench/powertools, needs node and `make bench-deps`)")
+	fs.DurationVar(&o.peerDuration, "peer-duration", 8*time.Second, "length of each concurrent phase of the side-by-side")
+	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
+	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
+	fs.IntVar(&o.bigStorm, "storm-duplicates", 0, "also send this many concurrent duplicates of one key through the HTTP handler (0: skip)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
