@@ -152,11 +152,13 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 	ptEnv := append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-powertools", "_HANDLER=handler.mjs",
 		"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1",
 		"IDEMPOTENCY_TABLE="+ptSide.idemTable, "ORDERS_TABLE="+ptSide.orders)
-	if goSide.pool, err = startPool(ctx, "Go function", o.clients, []string{bin}, dir, goEnv); err != nil {
+	// One execution environment each for the one-at-a-time phase (as Lambda reuses a warm one
+	// for sequential requests); peerMeasure grows them to o.clients for the concurrent phase.
+	if goSide.pool, err = startPool(ctx, "Go function", 1, []string{bin}, dir, goEnv); err != nil {
 		return nil, err
 	}
 	defer goSide.pool.stop()
-	if ptSide.pool, err = startPool(ctx, "Powertools function", o.clients, []string{node, "runtime.mjs"}, filepath.Join(root, peerDir), ptEnv); err != nil {
+	if ptSide.pool, err = startPool(ctx, "Powertools function", 1, []string{node, "runtime.mjs"}, filepath.Join(root, peerDir), ptEnv); err != nil {
 		return nil, err
 	}
 	defer ptSide.pool.stop()
@@ -184,9 +186,6 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 		s.calls = map[string]callStats{}
 		for path, ids := range s.ids {
 			s.calls[path] = summarizeCalls(s.pool.callsOf(ids), len(ids))
-			if os.Getenv("LOADGEN_DEBUG") != "" && len(ids) > 0 {
-				fmt.Fprintf(log, "DEBUG %s %s %+v\n", s.name, path, s.pool.callsOf(ids[:1]))
-			}
 		}
 		if n := s.pool.unattributed(); n > 0 {
 			rep.warnings = append(rep.warnings, fmt.Sprintf("%s: %d DynamoDB requests without an invocation id", s.name, n))
@@ -287,32 +286,47 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 		}
 		return firstErr
 	}
-	fmt.Fprintf(log, "side by side: warming up both functions for %s each ...\n", o.peerWarmup)
-	for _, s := range rep.sides {
-		for _, path := range []string{pathFirst, pathReplay} {
-			if err := concurrent(s, path, o.peerWarmup/2, false); err != nil {
-				return err
+	oneAtATime := func(length time.Duration, measure bool) error {
+		for i, end := 0, time.Now().Add(length); time.Now().Before(end) && ctx.Err() == nil; i++ {
+			for j := range rep.sides {
+				s := rep.sides[(i+j)%len(rep.sides)] // alternate which side goes first
+				for _, path := range []string{pathFirst, pathReplay} {
+					key, want := replayKey[s], s.replayBody
+					if path == pathFirst {
+						key, want = newKey(s, "seq"), nil
+					}
+					resp, d, err := call(s, key, want)
+					if err != nil {
+						return err
+					}
+					if measure {
+						_ = s.seq[path].hist.RecordValue(max(d.Microseconds(), 1))
+						s.ids[path] = append(s.ids[path], resp.RequestID)
+					}
+				}
 			}
 		}
+		return ctx.Err()
+	}
+	fmt.Fprintf(log, "side by side: one execution environment each, warming up for %s ...\n", o.peerWarmup)
+	if err := oneAtATime(o.peerWarmup, false); err != nil {
+		return err
 	}
 	fmt.Fprintf(log, "side by side: one request at a time, interleaved, %s ...\n", o.sequential)
 	for _, s := range rep.sides {
 		s.seq[pathFirst], s.seq[pathReplay] = newSample(), newSample()
 	}
-	for i, end := 0, time.Now().Add(o.sequential); time.Now().Before(end) && ctx.Err() == nil; i++ {
-		for j := range rep.sides {
-			s := rep.sides[(i+j)%len(rep.sides)] // alternate which side goes first
-			for _, path := range []string{pathFirst, pathReplay} {
-				key, want := replayKey[s], s.replayBody
-				if path == pathFirst {
-					key, want = newKey(s, "seq"), nil
-				}
-				resp, d, err := call(s, key, want)
-				if err != nil {
-					return err
-				}
-				_ = s.seq[path].hist.RecordValue(max(d.Microseconds(), 1))
-				s.ids[path] = append(s.ids[path], resp.RequestID)
+	if err := oneAtATime(o.sequential, true); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "side by side: %d execution environments each, warming up for %s per side ...\n", rep.clients, o.peerWarmup)
+	for _, s := range rep.sides {
+		if err := s.pool.grow(ctx, rep.clients); err != nil {
+			return err
+		}
+		for _, path := range []string{pathFirst, pathReplay} {
+			if err := concurrent(s, path, o.peerWarmup/2, false); err != nil {
+				return err
 			}
 		}
 	}

@@ -28,6 +28,9 @@ type pool struct {
 	api   *coldstart.RuntimeAPI
 	procs []*proc
 	inits []time.Duration
+	argv  []string
+	dir   string
+	env   []string
 
 	mu    sync.Mutex
 	calls map[string][]capacity.Call // by Lambda request id
@@ -48,14 +51,22 @@ func startPool(ctx context.Context, name string, n int, argv []string, dir strin
 	if err != nil {
 		return nil, err
 	}
-	p := &pool{name: name, api: api, calls: map[string][]capacity.Call{}}
-	for range n {
-		if err := p.startOne(ctx, argv, dir, env); err != nil {
-			p.stop()
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+	p := &pool{name: name, api: api, calls: map[string][]capacity.Call{}, argv: argv, dir: dir, env: env}
+	if err := p.grow(ctx, n); err != nil {
+		p.stop()
+		return nil, err
 	}
 	return p, nil
+}
+
+// grow starts processes until the pool has n.
+func (p *pool) grow(ctx context.Context, n int) error {
+	for len(p.procs) < n {
+		if err := p.startOne(ctx, p.argv, p.dir, p.env); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	return nil
 }
 
 func (p *pool) startOne(ctx context.Context, argv []string, dir string, env []string) error {

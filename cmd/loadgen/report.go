@@ -30,6 +30,11 @@ func writeReport(rep *report, dir string) error {
 	if err := writeChart(rep, filepath.Join(dir, "latency.svg")); err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
+	if rep.peer != nil {
+		if err := writePeerChart(rep.peer, filepath.Join(dir, "sidebyside.svg")); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
 	f, err := os.Create(filepath.Join(dir, "REPORT.md"))
 	if err != nil {
 		return err
@@ -150,6 +155,15 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 			"(no order exists for the key), so it is a TransactWriteItems, not the bare conditional PutItem of " +
 			"`BenchmarkDynamoDB` (the middleware without a guard): hence ratios above that benchmark's x-putitem.")
 		p("")
+	}
+	if rep.peer != nil {
+		writePeerMarkdown(p, rep.peer)
+	}
+	if rep.capacity != nil {
+		writeCapacityMarkdown(p, rep.capacity, rep.peer)
+	}
+	if rep.storm != nil {
+		writeStormMarkdown(p, rep.storm)
 	}
 	if len(rep.warnings) > 0 {
 		p("### Notes from this run")
