@@ -47,7 +47,7 @@ type options struct {
 	peerWarmup   time.Duration
 	capacity     bool
 	bigStorm     int
-	command    string // the command line, for the report
+	command      string // the command line, for the report
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {

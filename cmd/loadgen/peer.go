@@ -63,12 +63,12 @@ type callStats struct {
 
 // peerReport is the side-by-side section of the report.
 type peerReport struct {
-	sides               []*peerSide
-	clients             int
+	sides                []*peerSide
+	clients              int
 	seqLength, conLength time.Duration
-	nodeVersion         string
-	packages            string
-	warnings, failures  []string
+	nodeVersion          string
+	packages             string
+	warnings, failures   []string
 }
 
 // The provider keys of each side: the Go function sends "checkout-" and the scoped key (hex),

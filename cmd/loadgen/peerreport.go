@@ -76,7 +76,7 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 	p("- Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime "+
 		"API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same "+
 		"API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", r.packages, r.nodeVersion)
-	p("- Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets "+
+	p("- Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets " +
 		"`ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed.")
 	p("")
 	p("![p50 and p99 latency, both functions](sidebyside.svg)")
