@@ -139,6 +139,32 @@ func writeStormMarkdown(p func(string, ...any), s *stormReport) {
 		s.rcu, s.wcu, s.peakRCU, s.peakWCU, partitionRCU, partitionWCU)
 	p("| waiters' polls (strongly consistent GetItem) | %d in all, at most %d in any one second |", s.byOp["GetItem"], s.peakReads)
 	p("")
+	first, steady := pollsPerSecond(25*time.Millisecond, 400*time.Millisecond)
+	p("On DynamoDB Local the claims queue behind one another, so most duplicates arrive after the first request "+
+		"completed and replay at once; few waited. The worst case on a real table is a first request that takes longer "+
+		"(a slow provider) while all %d wait: the engine's poll schedule (internal/idem, 25 ms doubling to 400 ms) makes "+
+		"%d strongly consistent reads per waiter in the first second and %.1f per second after, so %d waiters read the one "+
+		"item %d times in the first second and %.0f times a second after (1 RCU each, items under 4 KB), against the "+
+		"partition's %d RCU/s: over the limit in the first second. Their %d claims are failed transactional writes on the "+
+		"same item, up to %.0f WCU at once (counted as attempted, 4 WCU each) against %d WCU/s: a burst that size is "+
+		"throttled and retried by the SDK whatever the polling does.", s.duplicates, first, steady, s.duplicates,
+		first*s.duplicates, steady*float64(s.duplicates), partitionRCU, s.duplicates, 4*float64(s.duplicates), partitionWCU)
+	p("")
+}
+
+// pollsPerSecond is how many polls one waiter makes in its first second and per second after,
+// for a schedule starting at initial and doubling up to ceiling (no jitter).
+func pollsPerSecond(initial, ceiling time.Duration) (first int, steady float64) {
+	at, d := time.Duration(0), initial
+	for {
+		at += d
+		if at > time.Second {
+			break
+		}
+		first++
+		d = min(2*d, ceiling)
+	}
+	return first, float64(time.Second) / float64(ceiling)
 }
 
 func statusList(m map[int]int) string {
