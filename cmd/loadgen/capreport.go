@@ -135,7 +135,7 @@ func writeStormMarkdown(p func(string, ...any), s *stormReport) {
 	p("| orders / charges | %d / %d |", s.orders, s.charges)
 	p("| latency p50 / p99 | %s / %s |", ms(s.p50), ms(s.p99))
 	p("| DynamoDB requests | %d in all, %.2f per duplicate (%s) |", s.requests, float64(s.requests)/float64(s.duplicates), opList(s.byOp))
-	p("| units on the one item | %.0f RCU and %.0f WCU in all; at most %.0f RCU and %.0f WCU in any one second (partition limits: %d and %d) |",
+	p("| units (the key's record and its order) | %.0f RCU and %.0f WCU in all; at most %.0f RCU and %.0f WCU in any one second (per-partition limits: %d and %d) |",
 		s.rcu, s.wcu, s.peakRCU, s.peakWCU, partitionRCU, partitionWCU)
 	p("| waiters' polls (strongly consistent GetItem) | %d in all, at most %d in any one second |", s.byOp["GetItem"], s.peakReads)
 	p("")

@@ -44,6 +44,7 @@ type options struct {
 	// the side-by-side with the Powertools peer, the capacity table and the 1,000-key storm
 	peer         bool
 	peerDuration time.Duration
+	peerSeq      time.Duration
 	peerWarmup   time.Duration
 	capacity     bool
 	bigStorm     int
@@ -69,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 10, "cold starts per function")
 	fs.BoolVar(&o.peer, "peer", false, "also run the checkout side by side with the Powertools peer (bench/powertools, needs node and `make bench-deps`)")
 	fs.DurationVar(&o.peerDuration, "peer-duration", 8*time.Second, "length of each concurrent phase of the side-by-side")
+	fs.DurationVar(&o.peerSeq, "peer-sequential", 6*time.Second, "length of the one-request-at-a-time phase of the side-by-side")
 	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
 	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
 	fs.IntVar(&o.bigStorm, "storm-duplicates", 0, "also send this many concurrent duplicates of one key through the HTTP handler (0: skip)")

@@ -163,7 +163,7 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 	}
 	defer ptSide.pool.stop()
 
-	rep := &peerReport{sides: []*peerSide{goSide, ptSide}, clients: o.clients, seqLength: o.sequential, conLength: o.peerDuration}
+	rep := &peerReport{sides: []*peerSide{goSide, ptSide}, clients: o.clients, seqLength: o.peerSeq, conLength: o.peerDuration}
 	rep.nodeVersion = commandOutput(node, "--version")
 	rep.packages = peerPackages(filepath.Join(root, peerDir))
 	template, err := os.ReadFile(filepath.Join(root, "events", "checkout.json"))
@@ -312,11 +312,11 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 	if err := oneAtATime(o.peerWarmup, false); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "side by side: one request at a time, interleaved, %s ...\n", o.sequential)
+	fmt.Fprintf(log, "side by side: one request at a time, interleaved, %s ...\n", o.peerSeq)
 	for _, s := range rep.sides {
 		s.seq[pathFirst], s.seq[pathReplay] = newSample(), newSample()
 	}
-	if err := oneAtATime(o.sequential, true); err != nil {
+	if err := oneAtATime(o.peerSeq, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "side by side: %d execution environments each, warming up for %s per side ...\n", rep.clients, o.peerWarmup)

@@ -30,7 +30,7 @@ func TestTinySideBySide(t *testing.T) {
 	t.Setenv("DYNAMODB_ENDPOINT", testenv.DynamoEndpoint(t))
 	out := t.TempDir()
 	o, err := parseFlags([]string{"-clients", "2", "-scenarios", "unique", "-requests", "2", "-warmup", "0", "-baseline", "20ms",
-		"-sequential", "300ms", "-peer", "-peer-duration", "300ms", "-peer-warmup", "200ms", "-capacity",
+		"-sequential", "300ms", "-peer-sequential", "300ms", "-peer", "-peer-duration", "300ms", "-peer-warmup", "200ms", "-capacity",
 		"-storm-duplicates", "30", "-out", out}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
