@@ -27,6 +27,10 @@ import (
 	"github.com/checkout-idem/checkout/internal/orders"
 )
 
+// peerSlices is how many turns each side takes under load: short alternating slices, so the
+// drift of a shared machine falls on both sides alike.
+const peerSlices = 4
+
 // peerDir is the Powertools peer, relative to the module root.
 const peerDir = "bench/powertools"
 
@@ -66,6 +70,7 @@ type peerReport struct {
 	sides                []*peerSide
 	clients              int
 	seqLength, conLength time.Duration
+	warmup               time.Duration // unmeasured load on each side, before each phase
 	nodeVersion          string
 	packages             string
 	warnings, failures   []string
@@ -163,7 +168,7 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 	}
 	defer ptSide.pool.stop()
 
-	rep := &peerReport{sides: []*peerSide{goSide, ptSide}, clients: o.clients, seqLength: o.peerSeq, conLength: o.peerDuration}
+	rep := &peerReport{sides: []*peerSide{goSide, ptSide}, clients: o.clients, seqLength: o.peerSeq, conLength: o.peerDuration, warmup: o.peerWarmup}
 	rep.nodeVersion = commandOutput(node, "--version")
 	rep.packages = peerPackages(filepath.Join(root, peerDir))
 	template, err := os.ReadFile(filepath.Join(root, "events", "checkout.json"))
@@ -282,7 +287,11 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 		}
 		wg.Wait()
 		if record {
-			s.con[path], s.conElapsed[path] = smp, time.Since(start)
+			if s.con[path] == nil {
+				s.con[path] = newSample()
+			}
+			s.con[path].merge(smp)
+			s.conElapsed[path] += time.Since(start)
 		}
 		return firstErr
 	}
@@ -330,11 +339,14 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 			}
 		}
 	}
-	fmt.Fprintf(log, "side by side: %d concurrent clients, %s per side and path ...\n", rep.clients, o.peerDuration)
-	for _, path := range []string{pathFirst, pathReplay} {
-		for _, s := range rep.sides {
-			if err := concurrent(s, path, o.peerDuration, true); err != nil {
-				return err
+	fmt.Fprintf(log, "side by side: %d concurrent clients, %s per side and path in %d alternating slices ...\n", rep.clients, o.peerDuration, peerSlices)
+	for i := range peerSlices {
+		for _, path := range []string{pathFirst, pathReplay} {
+			for j := range rep.sides {
+				s := rep.sides[(i+j)%len(rep.sides)]
+				if err := concurrent(s, path, o.peerDuration/peerSlices, true); err != nil {
+					return err
+				}
 			}
 		}
 	}

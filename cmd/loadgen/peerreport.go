@@ -145,9 +145,9 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 	p("")
 	p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a "+
 		"key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT "+
-		"compilers). Under load: %d clients for %s per side and path, one side after the other. Latency is the harness's: "+
+		"compilers). Under load: %d clients for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: "+
 		"from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every "+
-		"replay is checked byte for byte against the first answer of its key.", r.seqLength, r.conLength, r.clients, r.conLength)
+		"replay is checked byte for byte against the first answer of its key.", r.seqLength, r.warmup, r.clients, r.conLength, peerSlices)
 	p("")
 }
 
