@@ -78,8 +78,10 @@ func TestTinySideBySide(t *testing.T) {
 			t.Errorf("REPORT.md lacks %q", s)
 		}
 	}
-	if svg, err := os.ReadFile(filepath.Join(out, "sidebyside.svg")); err != nil || !bytes.Contains(svg, []byte("<svg")) {
-		t.Errorf("sidebyside.svg: %v", err)
+	for _, name := range []string{"sidebyside.svg", "sidebyside-load.svg"} {
+		if svg, err := os.ReadFile(filepath.Join(out, name)); err != nil || !bytes.Contains(svg, []byte("<svg")) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -79,7 +80,7 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 	p("- Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets " +
 		"`ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed.")
 	p("")
-	p("![p50 and p99 latency, both functions](sidebyside.svg)")
+	p("![p50 and p99 latency, one request at a time](sidebyside.svg) ![p50 and p99 latency under load](sidebyside-load.svg)")
 	p("")
 	p("| | %s | %s | ours / peer |", g.name, pt.name)
 	p("| --- | ---: | ---: | --- |")
@@ -158,18 +159,23 @@ func pathName(path string) string {
 	return "replay"
 }
 
-// writePeerChart draws the p50 and p99 of both functions, one at a time and under load.
-func writePeerChart(r *peerReport, path string) error {
+// writePeerCharts draws the p50 and p99 of both functions: one request at a time into
+// sidebyside.svg, under load into sidebyside-load.svg (scales that far apart need two charts).
+func writePeerCharts(r *peerReport, dir string) error {
+	if err := writePeerChart(r, "seq", "one request at a time", filepath.Join(dir, "sidebyside.svg")); err != nil {
+		return err
+	}
+	return writePeerChart(r, "con", fmt.Sprintf("%d concurrent clients", r.clients), filepath.Join(dir, "sidebyside-load.svg"))
+}
+
+func writePeerChart(r *peerReport, mode, title, path string) error {
 	pl := plot.New()
-	pl.Title.Text = "checkout as a Lambda function: ours and Powertools'"
+	pl.Title.Text = "checkout as a Lambda function, " + title
 	pl.Y.Label.Text = "ms"
 	pl.Y.Min = 0
 	groups := []struct {
 		label, mode, path string
-	}{
-		{"first, 1 at a time", "seq", pathFirst}, {"replay, 1 at a time", "seq", pathReplay},
-		{fmt.Sprintf("first, %d clients", r.clients), "con", pathFirst}, {fmt.Sprintf("replay, %d clients", r.clients), "con", pathReplay},
-	}
+	}{{"first request", mode, pathFirst}, {"replay", mode, pathReplay}}
 	w := vg.Points(14)
 	top, i := 0.0, 0
 	for _, s := range r.sides {
@@ -206,5 +212,5 @@ func writePeerChart(r *peerReport, path string) error {
 	pl.Add(plotter.NewGrid())
 	pl.NominalX(names...)
 	pl.X.Min, pl.X.Max = -0.7, float64(len(names)-1)+0.7
-	return pl.Save(8*vg.Inch, 4*vg.Inch, path)
+	return pl.Save(6*vg.Inch, 4*vg.Inch, path)
 }

@@ -31,7 +31,7 @@ func writeReport(rep *report, dir string) error {
 		return fmt.Errorf("chart: %w", err)
 	}
 	if rep.peer != nil {
-		if err := writePeerChart(rep.peer, filepath.Join(dir, "sidebyside.svg")); err != nil {
+		if err := writePeerCharts(rep.peer, dir); err != nil {
 			return fmt.Errorf("chart: %w", err)
 		}
 	}
