@@ -62,7 +62,8 @@ func TestTinySideBySide(t *testing.T) {
 			t.Errorf("%s: %d inits, peak RSS %d, %d keys", s.name, len(s.inits), s.rss, s.keys.Load())
 		}
 	}
-	if ops := rep.capacity.ops; len(ops) != 5 || ops[0].stats.requests != 2 || ops[1].stats.requests != 1 || ops[4].stats.requests != 1 {
+	// The engine promises 2 DynamoDB requests for a first checkout and 1 for a replay.
+	if ops := rep.capacity.ops; len(ops) != 5 || ops[0].stats.requests != 2 || ops[1].stats.requests != 1 || ops[3].stats.wcu <= 0 {
 		t.Errorf("capacity: %+v", ops)
 	}
 	if s := rep.storm; s.orders != 1 || s.charges != 1 || s.identical+s.retryAfter != 30 || s.requests < 30 {
