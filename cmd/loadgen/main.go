@@ -2,17 +2,22 @@
 // requests per second, latency percentiles, DynamoDB requests per API request (counted by an SDK
 // middleware), orders and charges created against distinct keys, and the ratio of latency to a
 // bare PutItem round trip measured in the same run. With -coldstart it also times the Lambda
-// bootstraps from process start to their first answer (package internal/coldstart).
+// bootstraps from process start to their first answer (package internal/coldstart). With -peer
+// it runs the checkout side by side with the same job written with Powertools for AWS Lambda
+// (bench/powertools), both as Lambda functions on one fake Runtime API; with -capacity it
+// measures the consumed capacity of each operation (package capacity); with -storm-duplicates
+// N it sends N concurrent duplicates of one key.
 //
 // By default it starts DynamoDB Local (or uses DYNAMODB_ENDPOINT), creates fresh tables and
 // serves the local API (internal/localapi) in-process on loopback, with the local payment
 // provider so charges can be counted. -target drives an API elsewhere instead; what only the
 // in-process set-up can see is then reported as n/a.
 //
-// It writes <out>/REPORT.md and <out>/latency.svg, and exits 1 when a scenario created more or
-// fewer orders or charges than it sent distinct keys.
+// It writes <out>/REPORT.md and its charts (latency.svg; sidebyside.svg and sidebyside-load.svg
+// with -peer), and exits 1 when a scenario created more or fewer orders or charges than it sent
+// distinct keys, or a replay differed from the first answer.
 //
-//	go run ./cmd/loadgen -out bench -coldstart
+//	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 package main
 
 import (

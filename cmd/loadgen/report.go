@@ -56,7 +56,7 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 		}
 		return fmt.Sprint(v)
 	}
-	p("# Load and cold start report")
+	p("# Benchmark report: load, side by side with Powertools, capacity, storm, cold start")
 	p("")
 	p("Written by `cmd/loadgen` (`make bench`); every figure below was measured in this run, on this machine.")
 	p("")
