@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,9 +29,11 @@ type pool struct {
 	api   *coldstart.RuntimeAPI
 	procs []*proc
 	inits []time.Duration
-	argv  []string
-	dir   string
-	env   []string
+	// answered counts the invocations answered: each sends its process back to GET next.
+	answered atomic.Int64
+	argv     []string
+	dir      string
+	env      []string
 
 	mu    sync.Mutex
 	calls map[string][]capacity.Call // by Lambda request id
@@ -79,6 +82,10 @@ func (p *pool) startOne(ctx context.Context, argv []string, dir string, env []st
 	if err != nil {
 		return err
 	}
+	before, err := p.settle(ctx)
+	if err != nil {
+		return err
+	}
 	pr := &proc{cmd: cmd, exited: make(chan struct{}), tail: &tailBuffer{}}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -95,16 +102,39 @@ func (p *pool) startOne(ctx context.Context, argv []string, dir string, env []st
 		_ = cmd.Wait()
 		close(pr.exited)
 	}()
-	select {
-	case <-p.api.NextArrived():
-		p.inits = append(p.inits, time.Since(start))
-		return nil
-	case <-pr.exited:
-		return fmt.Errorf("exited during init (%s); last output:\n%s", cmd.ProcessState, pr.tail.String())
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(60 * time.Second):
-		return fmt.Errorf("no GET /invocation/next within 60 s; last output:\n%s", pr.tail.String())
+	for timeout := time.After(60 * time.Second); ; {
+		select {
+		case <-p.api.NextArrived():
+			if len(p.api.Nexts()) > before {
+				p.inits = append(p.inits, time.Since(start))
+				return nil
+			}
+		case <-pr.exited:
+			return fmt.Errorf("exited during init (%s); last output:\n%s", cmd.ProcessState, pr.tail.String())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return fmt.Errorf("no GET /invocation/next within 60 s; last output:\n%s", pr.tail.String())
+		}
+	}
+}
+
+// settle waits until every running process is back in GET .../invocation/next (one GET per
+// process at start and one per answered invocation), so the next GET to arrive is a new
+// process's, and returns how many GETs arrived so far.
+func (p *pool) settle(ctx context.Context) (int, error) {
+	want := len(p.procs) + int(p.answered.Load())
+	for timeout := time.After(30 * time.Second); ; {
+		if n := len(p.api.Nexts()); n >= want {
+			return n, nil
+		}
+		select {
+		case <-p.api.NextArrived():
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-timeout:
+			return 0, fmt.Errorf("%d GET /invocation/next after 30 s, want %d", len(p.api.Nexts()), want)
+		}
 	}
 }
 
@@ -133,6 +163,9 @@ func (p *pool) read(r io.Reader, tail *tailBuffer) {
 func (p *pool) invoke(ctx context.Context, event []byte) (coldstart.Response, time.Duration, error) {
 	start := time.Now()
 	resp, err := p.api.Invoke(ctx, event)
+	if err == nil {
+		p.answered.Add(1)
+	}
 	return resp, time.Since(start), err
 }
 
