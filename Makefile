@@ -15,10 +15,11 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_ARCH ?= arm64
 LAMBDA_FLAGS := CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH)
 LAMBDA_BUILD := $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc,production
+PEER := bench/powertools
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help run test tools build bench fuzz dynamodb-local emulator webhook-events fmt vet lint deploy clean
+.PHONY: help run test tools bench-deps build bench fuzz dynamodb-local emulator webhook-events fmt vet lint deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(HOST)/$(HOST)/; s/$$(PORT)/$(PORT)/' | \
@@ -35,7 +36,12 @@ run: ## serve the API on http://$(HOST):$(PORT) (in-memory store, local payments
 test: tools lint ## lint, then run every test under the race detector, against DynamoDB Local and stripe-mock
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-tools: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar $(STRIPE_MOCK_BIN) $(RIE_BIN) $(CHROMIUM) ## install the test dependencies (cached)
+tools: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar $(STRIPE_MOCK_BIN) $(RIE_BIN) $(CHROMIUM) bench-deps ## install the test dependencies (cached)
+
+bench-deps: $(PEER)/node_modules/.package-lock.json ## install the Powertools peer's npm packages, as its package-lock.json pins them (cached)
+
+$(PEER)/node_modules/.package-lock.json: $(PEER)/package-lock.json
+	bash scripts/install-powertools-peer.sh
 
 $(CHROMIUM):
 	bash scripts/install-chromium.sh
@@ -75,9 +81,9 @@ build-WebhookFunction: ## sam build target: webhook bootstrap into $(ARTIFACTS_D
 build-ReconcilerFunction: ## sam build target: reconciler bootstrap into $(ARTIFACTS_DIR)
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reconciler
 
-bench: tools ## idem benchmarks (bench/idem.txt), then load, storm and cold starts (cmd/loadgen) into bench/REPORT.md and bench/latency.svg
+bench: tools ## idem benchmarks (bench/idem.txt); load, side by side with Powertools, capacity, a 1,000-duplicate storm and cold starts (cmd/loadgen) into bench/REPORT.md and its charts
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/ | tee bench/idem.txt
-	$(GO) run ./cmd/loadgen -out bench -coldstart
+	$(GO) run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s); their seeds run in `make test`
 	@for p in $$($(GO) list ./...); do \

@@ -144,6 +144,11 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 // checkoutEvent is events/checkout.json with a new Idempotency-Key per run: each cold start
 // takes the first-time path (claim, order, charge), not a replay.
 func checkoutEvent(raw []byte, run int, runID string, _ []string) ([]byte, error) {
+	return checkoutEventWithKey(raw, fmt.Sprintf("coldstart-%s-%d", runID, run))
+}
+
+// checkoutEventWithKey is events/checkout.json with key as its Idempotency-Key.
+func checkoutEventWithKey(raw []byte, key string) ([]byte, error) {
 	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return nil, fmt.Errorf("events/checkout.json: %w", err)
@@ -152,7 +157,7 @@ func checkoutEvent(raw []byte, run int, runID string, _ []string) ([]byte, error
 	if h == nil {
 		return nil, fmt.Errorf("events/checkout.json: no headers")
 	}
-	h["idempotency-key"] = fmt.Sprintf("coldstart-%s-%d", runID, run)
+	h["idempotency-key"] = key
 	return json.Marshal(ev)
 }
 

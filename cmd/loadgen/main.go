@@ -2,17 +2,22 @@
 // requests per second, latency percentiles, DynamoDB requests per API request (counted by an SDK
 // middleware), orders and charges created against distinct keys, and the ratio of latency to a
 // bare PutItem round trip measured in the same run. With -coldstart it also times the Lambda
-// bootstraps from process start to their first answer (package internal/coldstart).
+// bootstraps from process start to their first answer (package internal/coldstart). With -peer
+// it runs the checkout side by side with the same job written with Powertools for AWS Lambda
+// (bench/powertools), both as Lambda functions on one fake Runtime API; with -capacity it
+// measures the consumed capacity of each operation (package capacity); with -storm-duplicates
+// N it sends N concurrent duplicates of one key.
 //
 // By default it starts DynamoDB Local (or uses DYNAMODB_ENDPOINT), creates fresh tables and
 // serves the local API (internal/localapi) in-process on loopback, with the local payment
 // provider so charges can be counted. -target drives an API elsewhere instead; what only the
 // in-process set-up can see is then reported as n/a.
 //
-// It writes <out>/REPORT.md and <out>/latency.svg, and exits 1 when a scenario created more or
-// fewer orders or charges than it sent distinct keys.
+// It writes <out>/REPORT.md and its charts (latency.svg; sidebyside.svg and sidebyside-load.svg
+// with -peer), and exits 1 when a scenario created more or fewer orders or charges than it sent
+// distinct keys, or a replay differed from the first answer.
 //
-//	go run ./cmd/loadgen -out bench -coldstart
+//	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 package main
 
 import (
@@ -41,7 +46,14 @@ type options struct {
 	out        string
 	coldstart  bool
 	coldRuns   int
-	command    string // the command line, for the report
+	// the side-by-side with the Powertools peer, the capacity table and the 1,000-key storm
+	peer         bool
+	peerDuration time.Duration
+	peerSeq      time.Duration
+	peerWarmup   time.Duration
+	capacity     bool
+	bigStorm     int
+	command      string // the command line, for the report
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -61,6 +73,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "bench", "folder of REPORT.md and latency.svg")
 	fs.BoolVar(&o.coldstart, "coldstart", false, "also build the Lambda bootstraps and time their cold starts")
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 10, "cold starts per function")
+	fs.BoolVar(&o.peer, "peer", false, "also run the checkout side by side with the Powertools peer (bench/powertools, needs node and `make bench-deps`)")
+	fs.DurationVar(&o.peerDuration, "peer-duration", 8*time.Second, "length of each concurrent phase of the side-by-side")
+	fs.DurationVar(&o.peerSeq, "peer-sequential", 6*time.Second, "length of the one-request-at-a-time phase of the side-by-side")
+	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
+	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
+	fs.IntVar(&o.bigStorm, "storm-duplicates", 0, "also send this many concurrent duplicates of one key through the HTTP handler (0: skip)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

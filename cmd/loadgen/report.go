@@ -30,6 +30,11 @@ func writeReport(rep *report, dir string) error {
 	if err := writeChart(rep, filepath.Join(dir, "latency.svg")); err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
+	if rep.peer != nil {
+		if err := writePeerCharts(rep.peer, dir); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
 	f, err := os.Create(filepath.Join(dir, "REPORT.md"))
 	if err != nil {
 		return err
@@ -51,7 +56,7 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 		}
 		return fmt.Sprint(v)
 	}
-	p("# Load and cold start report")
+	p("# Benchmark report: load, side by side with Powertools, capacity, storm, cold start")
 	p("")
 	p("Written by `cmd/loadgen` (`make bench`); every figure below was measured in this run, on this machine.")
 	p("")
@@ -150,6 +155,15 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 			"(no order exists for the key), so it is a TransactWriteItems, not the bare conditional PutItem of " +
 			"`BenchmarkDynamoDB` (the middleware without a guard): hence ratios above that benchmark's x-putitem.")
 		p("")
+	}
+	if rep.peer != nil {
+		writePeerMarkdown(p, rep.peer)
+	}
+	if rep.capacity != nil {
+		writeCapacityMarkdown(p, rep.capacity, rep.peer)
+	}
+	if rep.storm != nil {
+		writeStormMarkdown(p, rep.storm)
 	}
 	if len(rep.warnings) > 0 {
 		p("### Notes from this run")

@@ -42,6 +42,9 @@ type report struct {
 	baseline       []baselinePhase
 	sequential     []sequential
 	cold           *coldReport
+	peer           *peerReport
+	capacity       *capacityReport
+	storm          *stormReport
 	// Failures are broken promises (orders or charges other than distinct keys): exit 1.
 	Failures []string
 	// warnings are worth reading but do not fail the run.
@@ -180,6 +183,32 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 				ms(s.api.quantile(50)), ms(s.put.quantile(50)), s.ratio(), ms(s.http.quantile(50)), float64(s.ddb)/float64(s.api.requests()))
 		}
 		rep.sequential = seq
+	}
+
+	if o.peer || o.capacity || o.bigStorm > 0 {
+		if !sys.inProcess() {
+			return nil, fmt.Errorf("-peer, -capacity and -storm-duplicates need the in-process set-up (no -target)")
+		}
+	}
+	if o.peer {
+		if rep.peer, err = runPeer(ctx, sys, o, stdout); err != nil {
+			return nil, fmt.Errorf("side by side: %w", err)
+		}
+		rep.Failures = append(rep.Failures, rep.peer.failures...)
+		rep.warnings = append(rep.warnings, rep.peer.warnings...)
+		fmt.Fprint(stdout, peerSummary(rep.peer))
+	}
+	if o.capacity {
+		if rep.capacity, err = measureCapacity(ctx, sys, stdout); err != nil {
+			return nil, fmt.Errorf("capacity: %w", err)
+		}
+		rep.Failures = append(rep.Failures, rep.capacity.failures...)
+	}
+	if o.bigStorm > 0 {
+		if rep.storm, err = runStorm(ctx, sys, o.bigStorm, stdout); err != nil {
+			return nil, fmt.Errorf("storm: %w", err)
+		}
+		rep.Failures = append(rep.Failures, rep.storm.failures...)
 	}
 
 	if cold != nil {

@@ -100,7 +100,7 @@ func Run(ctx context.Context, bin string, env []string, event []byte, log *bytes
 		}
 		return Sample{}, err
 	}
-	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: peakRSS(cmd.Process.Pid), Body: resp.Body}
+	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: PeakRSS(cmd.Process.Pid), Body: resp.Body}
 	if nexts := api.Nexts(); len(nexts) > 0 {
 		s.Init = nexts[0].Sub(start)
 	}
@@ -117,8 +117,9 @@ func Run(ctx context.Context, bin string, env []string, event []byte, log *bytes
 	return s, nil
 }
 
-// peakRSS reads VmHWM of a Linux process; 0 where /proc is not available.
-func peakRSS(pid int) int64 {
+// PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process; 0 where /proc is not
+// available.
+func PeakRSS(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0

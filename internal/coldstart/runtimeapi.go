@@ -36,7 +36,9 @@ type Response struct {
 // RuntimeAPI is an in-process fake of the Lambda Runtime API: the endpoints a custom runtime
 // (a provided.al2023 bootstrap) calls. GET .../invocation/next blocks until Invoke hands it an
 // event; POST .../response and .../error complete that invocation; POST .../init/error fails
-// the pending Invoke with ErrInit. It serves one function process at a time.
+// the pending Invoke with ErrInit. Several function processes may share it, as the execution
+// environments of one function share the Lambda service: each event goes to one process
+// waiting in GET .../invocation/next.
 type RuntimeAPI struct {
 	srv      *http.Server
 	ln       net.Listener
@@ -48,6 +50,7 @@ type RuntimeAPI struct {
 	nexts    []time.Time
 	pending  map[string]chan Response
 	initErrs chan []byte
+	arrived  chan struct{}
 	// Deadline is the invocation timeout announced in Lambda-Runtime-Deadline-Ms (default 30 s).
 	Deadline time.Duration
 	// FunctionARN is sent in Lambda-Runtime-Invoked-Function-Arn.
@@ -70,7 +73,7 @@ func NewRuntimeAPI() (*RuntimeAPI, error) {
 	}
 	a := &RuntimeAPI{
 		ln: ln, events: make(chan invocation), done: make(chan struct{}),
-		pending: make(map[string]chan Response), initErrs: make(chan []byte, 1),
+		pending: make(map[string]chan Response), initErrs: make(chan []byte, 1), arrived: make(chan struct{}, 1),
 		Deadline:    30 * time.Second,
 		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:coldstart",
 	}
@@ -102,6 +105,11 @@ func (a *RuntimeAPI) Nexts() []time.Time {
 	defer a.mu.Unlock()
 	return append([]time.Time(nil), a.nexts...)
 }
+
+// NextArrived receives a value after a GET .../invocation/next arrived (several arrivals
+// before a receive give one value): a process started alone has finished its init when it
+// fires.
+func (a *RuntimeAPI) NextArrived() <-chan struct{} { return a.arrived }
 
 // Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
 // an init error (ErrInit), or the end of ctx.
@@ -135,6 +143,10 @@ func (a *RuntimeAPI) next(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.nexts = append(a.nexts, time.Now())
 	a.mu.Unlock()
+	select {
+	case a.arrived <- struct{}{}:
+	default:
+	}
 	select {
 	case inv := <-a.events:
 		h := w.Header()

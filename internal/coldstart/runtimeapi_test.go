@@ -160,3 +160,40 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// TestRuntimeAPISharedByProcesses: two runtimes wait in GET next at once; each event goes to
+// one of them, both answers come back to their Invoke, and NextArrived fired for the arrivals.
+func TestRuntimeAPISharedByProcesses(t *testing.T) {
+	api, rt := newAPI(t)
+	for range 2 {
+		go func() {
+			id, body, _ := rt.next()
+			rt.post("/invocation/"+id+"/response", body)
+		}()
+		select {
+		case <-api.NextArrived():
+		case <-time.After(10 * time.Second):
+			t.Fatal("NextArrived did not fire")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	answers := make(chan string, 2)
+	for _, ev := range []string{`{"a":1}`, `{"b":2}`} {
+		go func() {
+			r, err := api.Invoke(ctx, []byte(ev))
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			answers <- string(r.Body)
+		}()
+	}
+	got := map[string]bool{<-answers: true, <-answers: true}
+	if !got[`{"a":1}`] || !got[`{"b":2}`] {
+		t.Fatalf("answers %v", got)
+	}
+	if n := len(api.Nexts()); n != 2 {
+		t.Fatalf("%d GET next, want 2", n)
+	}
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/payment"
+)
+
+// TestFakeStripeAnswersStripeGo: the Go function's Stripe provider (stripe-go) creates a
+// PaymentIntent on the fake, the same key gives the same one, and a second key a second one.
+func TestFakeStripeAnswersStripeGo(t *testing.T) {
+	f, err := startFakeStripe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	p, err := payment.NewStripe("sk_test_bench", f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := payment.Request{Amount: 1999, Currency: "eur", PaymentMethod: "pm_card_visa", OrderID: "ord_1", IdempotencyKey: "checkout-a"}
+	start := time.Now()
+	a, err := p.CreatePayment(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("one PaymentIntent took %s", d)
+	}
+	b, err := p.CreatePayment(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.IdempotencyKey = "checkout-b"
+	c, err := p.CreatePayment(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != b.ID || a.ID == c.ID || !strings.HasPrefix(a.ID, "pi_") || a.Outcome != payment.Succeeded {
+		t.Errorf("intents %+v, %+v, %+v", a, b, c)
+	}
+	if n := f.Created(func(string) bool { return true }); n != 2 {
+		t.Errorf("%d PaymentIntents created, want 2", n)
+	}
+	t.Logf("first call %s", time.Since(start))
+}
