@@ -94,6 +94,8 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 		config.EnvOrdersTable + "=" + sys.cfg.OrdersTable,
 		config.EnvDynamoDBEndpoint + "=" + sys.endpoint,
 		config.EnvStripeWebhookSecret + "=" + coldWebhookSecret,
+		// The functions fail closed: the local provider runs only when chosen explicitly.
+		config.EnvPaymentProvider + "=" + config.ProviderLocal,
 	}
 	runID := randomID()
 	var orderIDs []string

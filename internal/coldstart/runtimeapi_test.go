@@ -167,8 +167,10 @@ func TestRuntimeAPISharedByProcesses(t *testing.T) {
 	api, rt := newAPI(t)
 	for range 2 {
 		go func() {
-			id, body, _ := rt.next()
-			rt.post("/invocation/"+id+"/response", body)
+			id, body, _, ok := rt.next()
+			if ok {
+				rt.post("/invocation/"+id+"/response", body)
+			}
 		}()
 		select {
 		case <-api.NextArrived():

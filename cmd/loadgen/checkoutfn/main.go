@@ -25,7 +25,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
 		os.Exit(1)
 	}
-	deps := app.LoadLambda(cfg, os.Stdout, capacity.Option(capacity.Lines(os.Stderr)))
+	deps, err := app.LoadLambda(cfg, os.Stdout, capacity.Option(capacity.Lines(os.Stderr)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
+		os.Exit(1)
+	}
 	if deps.Payments, deps.Provider, err = app.NewPayments(cfg, deps.Logger); err != nil {
 		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
 		os.Exit(1)
