@@ -24,7 +24,7 @@ func DefaultCORS() CORS {
 	return CORS{
 		AllowOrigins:  []string{"*"},
 		AllowMethods:  []string{http.MethodGet, http.MethodPost},
-		AllowHeaders:  []string{"content-type", "idempotency-key"},
+		AllowHeaders:  []string{"authorization", "content-type", "idempotency-key"},
 		ExposeHeaders: []string{"idempotent-replayed", "retry-after", "location"},
 		MaxAge:        600,
 	}

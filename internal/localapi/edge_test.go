@@ -133,11 +133,11 @@ func TestCORSLikeTheTemplate(t *testing.T) {
 		return r
 	}
 	shop := "http://localhost:5173"
-	t.Run("by default any origin may POST with the two headers the page sends", func(t *testing.T) {
-		w := serve(localServer(t), preflight(shop, "POST", "content-type, Idempotency-Key"))
+	t.Run("by default any origin may POST with the headers the page and a JWT client send", func(t *testing.T) {
+		w := serve(localServer(t), preflight(shop, "POST", "content-type, Idempotency-Key, Authorization"))
 		h := w.Header()
 		if w.Code != 204 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Methods") != "GET,POST" ||
-			h.Get("Access-Control-Allow-Headers") != "content-type,idempotency-key" || h.Get("Access-Control-Max-Age") != "600" {
+			h.Get("Access-Control-Allow-Headers") != "authorization,content-type,idempotency-key" || h.Get("Access-Control-Max-Age") != "600" {
 			t.Fatalf("got %d %v", w.Code, h)
 		}
 	})

@@ -17,11 +17,11 @@ func TestDefaultCORSIsTheTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := tmpl.GetServerlessHttpApiWithName("CheckoutApi")
-	if err != nil || api.CorsConfiguration == nil || api.CorsConfiguration.CorsConfigurationObject == nil {
+	api, err := tmpl.GetApiGatewayV2ApiWithName("CheckoutApi")
+	if err != nil || api.CorsConfiguration == nil {
 		t.Fatalf("CheckoutApi CorsConfiguration: %v", err)
 	}
-	c := api.CorsConfiguration.CorsConfigurationObject
+	c := api.CorsConfiguration
 	lower := func(s []string) []string {
 		out := make([]string, len(s))
 		for i, v := range s {
