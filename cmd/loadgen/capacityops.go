@@ -102,7 +102,7 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 		r.Header.Set(idem.KeyHeader, key)
 		return r
 	}
-	serve("checkout, first request", "claim (with the no-order guard), charge, order and answer in one transaction", post(key, checkoutBody), http.StatusCreated)
+	serve("checkout, first request", "claim with the order (created), charge, the order's outcome and answer in one transaction", post(key, checkoutBody), http.StatusCreated)
 	serve("checkout, replay", "the losing claim returns the stored answer", post(key, checkoutBody), http.StatusCreated)
 	pending := serve("checkout without a card (for the webhook)", "same path; the order stays pending", post(key+"-pending", `{"cart_id":"cart_load","amount":1999,"currency":"eur"}`), http.StatusCreated)
 	var answer struct {

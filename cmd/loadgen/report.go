@@ -149,11 +149,11 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 			"client, loopback, routing, the access log and a 404 problem, without DynamoDB. Subtracting it leaves what " +
 			"the idempotency engine, the order and the payment add to the DynamoDB round trips.")
 		p("")
-		p("The first-time path makes two DynamoDB requests (the claim, with the check that no order exists for the key; " +
-			"then the order and the completion in one transaction) and calls the payment provider (in process here); " +
-			"a replay is the one losing claim, which returns the stored response. Checkout's claim carries a guard " +
-			"(no order exists for the key), so it is a TransactWriteItems, not the bare conditional PutItem of " +
-			"`BenchmarkDynamoDB` (the middleware without a guard): hence ratios above that benchmark's x-putitem.")
+		p("The first-time path makes two DynamoDB requests (the claim, which writes the order in state created; " +
+			"then the order's outcome and the completion in one transaction) and calls the payment provider (in " +
+			"process here); a replay is the one losing claim, which returns the stored response. Checkout's claim " +
+			"carries the order, so it is a TransactWriteItems, not the bare conditional PutItem of " +
+			"`BenchmarkDynamoDB` (the middleware without writes): hence ratios above that benchmark's x-putitem.")
 		p("")
 	}
 	if rep.peer != nil {
