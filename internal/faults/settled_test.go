@@ -22,10 +22,12 @@ import (
 // all the same, in state created, from the claim on (it was written with the claim, before any
 // money moved). Then either the provider's payment_intent.succeeded webhook settles it, or, with
 // no webhook at all, the reconciler does. Exact counts: one order, one charge, and a later retry
-// of the key gets that order, never a second charge.
+// of the key gets that order, never a second charge. A third case lets the held request go on
+// after the webhook settled its order (Stripe's event can beat the checkout's own completion):
+// the completion settles the order at the same rank and its 201 is stored.
 func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 	for _, store := range []string{"memory", "dynamodb"} {
-		for _, by := range []string{"webhook", "reconciler"} {
+		for _, by := range []string{"webhook", "reconciler", "webhook, and then the held request completes"} {
 			t.Run("on "+store+", settled by the "+by, func(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
@@ -37,11 +39,12 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 				local := payment.NewLocal()
 				provider := &watched{Local: local, held: make(chan struct{})}
 				h := newCheckout(s, local, func(o *checkout.Options) { o.Payments = provider })
+				release := make(chan struct{}) // closed only when the held request may complete
 				local.SetFault(func(_ payment.Request, attempt int) payment.Fault {
 					if attempt > 1 {
 						return payment.Fault{}
 					}
-					return payment.Fault{AfterCharge: true, Release: make(chan struct{})} // held until killed
+					return payment.Fault{AfterCharge: true, Release: release} // held
 				})
 
 				const key = "killed-settled"
@@ -66,7 +69,7 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 				}
 
 				switch by {
-				case "webhook":
+				case "webhook", "webhook, and then the held request completes":
 					secret := webhook.NewSecret()
 					verifier, err := webhook.NewStripeVerifier([]string{secret}, 0)
 					if err != nil {
@@ -93,11 +96,26 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 					t.Fatalf("order after the %s: %+v, %v; want paid with %s", by, o, err, intent.ID)
 				}
 
-				kill() // the process is gone for good; whatever it answers nobody hears
-				<-stuck
+				if by == "webhook, and then the held request completes" {
+					// The provider's event came first (Stripe sends it at once); the completion
+					// that follows settles the order at the same rank and stores its 201.
+					close(release)
+					late := <-stuck
+					if res := decode(t, late); late.Code != http.StatusCreated || res.Status != orders.Paid || res.PaymentIntentID != intent.ID {
+						t.Fatalf("the held request: %d %s, want 201 paid", late.Code, late.Body)
+					}
+					kill()
+				} else {
+					kill() // the process is gone for good; whatever it answers nobody hears
+					<-stuck
+				}
 				again := post(ctx, h, key, req)
 				res := decode(t, again)
-				if again.Code != http.StatusOK || res.OrderID != id || res.Status != orders.Paid || res.PaymentIntentID != intent.ID {
+				if by == "webhook, and then the held request completes" {
+					if again.Code != http.StatusCreated || !replayed(again) || res.Status != orders.Paid {
+						t.Fatalf("the retry: %d %s, want the stored 201 replayed", again.Code, again.Body)
+					}
+				} else if again.Code != http.StatusOK || res.OrderID != id || res.Status != orders.Paid || res.PaymentIntentID != intent.ID {
 					t.Fatalf("the buyer's late retry: %d %s, want 200 with the paid order", again.Code, again.Body)
 				}
 				if local.Created() != 1 || s.counts(t, local).orders != 1 {
