@@ -22,7 +22,7 @@ HOST ?= 127.0.0.1
 .PHONY: help run test tools bench-deps build bench fuzz dynamodb-local emulator webhook-events fmt vet lint deploy clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(HOST)/$(HOST)/; s/$$(PORT)/$(PORT)/' | \
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(HOST)/$(HOST)/; s/$$(PORT)/$(PORT)/; s/$$(LAMBDA_ARCH)/$(LAMBDA_ARCH)/' | \
 		awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
 # run builds, then runs the server in the foreground. On a terminal it runs as its own job
