@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/idem"
@@ -89,48 +86,6 @@ func New(opts Options) http.Handler {
 		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such resource: "+r.URL.Path))
 	})
 	return s.logged(mux)
-}
-
-// Outcomes of the requests the idempotency middleware does not see (it logs its own).
-const (
-	outcomeRead     idem.Outcome = "read"     // GET /orders/{id} answered
-	outcomeRejected idem.Outcome = "rejected" // a 4xx before any claim: validation, 404, 405, 415
-)
-
-type engineLogs struct{}
-
-// logged gives every request one log line and metric, as the middleware gives those it sees:
-// order reads and requests rejected before the claim are logged here.
-func (s *service) logged(next http.Handler) http.Handler {
-	emf := idem.MetricsDirective("Checkout/Idempotency")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := s.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		byEngine := new(bool)
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), engineLogs{}, byEngine)))
-		if *byEngine {
-			return
-		}
-		o := outcomeRejected
-		switch {
-		case sw.status < 300:
-			o = outcomeRead
-		case sw.status >= 500:
-			o = idem.Unavailable
-		}
-		idem.Log(s.Logger, emf, o, r, sw.status, start, s.Now())
-	})
-}
-
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // Check reports whether keys can commit the writes of store: the order is written in the same
@@ -313,68 +268,6 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, res)
 }
 
-// SearchSettle is how long after a provider key was first used the provider's search is trusted
-// to show a payment made with it (Stripe: searchable within about a minute).
-const SearchSettle = 2 * time.Minute
-
-// retryLater is a provider failure that a retry can only get past later.
-type retryLater struct {
-	detail string
-	after  int // seconds
-}
-
-func (e *retryLater) Error() string { return e.detail }
-
-// charge creates the order's payment under its provider key. A provider that stored a failure
-// against that key replays it to every retry (Stripe does, for 24 h), which would block the order
-// for a day: then charge moves to a new key, but only once the provider's search, trusted after
-// SearchSettle, shows that no payment exists for the order (if one does, it is the answer). The
-// key in use is recorded on the order, so every later attempt uses it and there is never a
-// second charge.
-func (s *service) charge(ctx context.Context, id string, req request, scopedKey string) (payment.Intent, error) {
-	preq := payment.Request{
-		OrderID: id, Amount: req.Amount, Currency: req.Currency, PaymentMethod: req.PaymentMethod,
-		CustomerEmail: req.CustomerEmail, IdempotencyKey: ProviderKey(scopedKey),
-	}
-	intent, err := s.Payments.CreatePayment(ctx, preq)
-	if !errors.Is(err, payment.ErrReplayedFailure) {
-		return intent, err
-	}
-	o, gerr := s.Orders.Get(ctx, id)
-	if gerr != nil {
-		return intent, err
-	}
-	if o.ProviderKey != "" && o.ProviderKey != preq.IdempotencyKey {
-		preq.IdempotencyKey = o.ProviderKey // an earlier retry moved to this key
-		if intent, err = s.Payments.CreatePayment(ctx, preq); !errors.Is(err, payment.ErrReplayedFailure) {
-			return intent, err
-		}
-	}
-	since := o.ProviderKeyAt
-	if since.IsZero() {
-		since = o.CreatedAt
-	}
-	if wait := since.Add(SearchSettle).Sub(s.Now()); wait > 0 {
-		return intent, &retryLater{after: int(math.Ceil(wait.Seconds())), detail: "the payment provider failed and keeps " +
-			"answering that failure for this attempt; retry with the same Idempotency-Key after Retry-After seconds"}
-	}
-	found, err := s.Payments.FindByOrder(ctx, id)
-	if err != nil {
-		return payment.Intent{}, err
-	}
-	if found != nil {
-		s.Logger.InfoContext(ctx, "checkout: payment found after a stored provider failure", "order_id", id, "intent", found.ID)
-		return *found, nil
-	}
-	next := NextProviderKey(preq.IdempotencyKey)
-	if err := s.Orders.Rekey(ctx, id, preq.IdempotencyKey, next, s.Now()); err != nil {
-		return payment.Intent{}, fmt.Errorf("%w: recording the new provider key: %w", payment.ErrUnavailable, err)
-	}
-	s.Logger.WarnContext(ctx, "checkout: new provider key after a stored provider failure", "order_id", id)
-	preq.IdempotencyKey = next
-	return s.Payments.CreatePayment(ctx, preq)
-}
-
 // settle attaches the order's outcome to the claim's completion.
 func (s *service) settle(ctx context.Context, id string, to orders.Status, intentID string) bool {
 	w, err := s.Orders.Settle(id, to, intentID, s.Now())
@@ -430,67 +323,6 @@ var buyerFields = map[string]string{
 	"receipt_email":  "customer_email",
 }
 
-// existingOrder answers a key whose idempotency record expired while its order exists (the
-// claim guard failed): the original order, never a second one or a second charge. It runs
-// unclaimed, and its answer is not stored.
-func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	info, _ := idem.FromContext(ctx)
-	req, _ := ctx.Value(requestKey{}).(request)
-	o, err := s.Orders.Get(ctx, OrderID(info.ScopedKey))
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "checkout: existing order unreadable", "order_id", OrderID(info.ScopedKey), "error", err.Error())
-		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
-			Detail: "the order of this Idempotency-Key could not be read; retry with the same key", RetryAfter: 1})
-		return
-	}
-	// The same fields the fingerprint covers (request.fingerprint).
-	if (request{CartID: o.CartID, Amount: o.Amount, Currency: o.Currency, PaymentMethod: o.PaymentMethod,
-		CustomerEmail: o.CustomerEmail}) != req {
-		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
-			"this Idempotency-Key was used with a different request; use a new key for a new request"))
-		return
-	}
-	if o.Status == orders.Failed {
-		p := problem.New(http.StatusPaymentRequired, problem.PaymentDeclined, fmt.Sprintf(
-			"the payment of order %s was declined earlier; start a new checkout with a new Idempotency-Key", o.ID))
-		p.OrderID = o.ID
-		problem.Write(w, p)
-		return
-	}
-	w.Header().Set("Location", "/orders/"+o.ID)
-	writeJSON(w, http.StatusOK, view(o))
-}
-
-// getOrder answers GET /orders/{id}. An order created by an identified caller (an authorizer's
-// principal) is only shown to that caller: anyone else gets the same 404 as for an unknown id.
-// Without a caller identity the order is shown without personal data (no customer_email).
-func (s *service) getOrder(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !validOrderID(id) {
-		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order"))
-		return
-	}
-	principal := ""
-	if s.Principal != nil {
-		principal = s.Principal(r)
-	}
-	o, err := s.Orders.Get(r.Context(), id)
-	switch {
-	case errors.Is(err, orders.ErrNotFound) || (err == nil && o.Owner != "" && o.Owner != principal):
-		problem.Write(w, problem.New(http.StatusNotFound, problem.NotFound, "no such order: "+id))
-	case err != nil:
-		s.Logger.ErrorContext(r.Context(), "checkout: get order", "order_id", id, "error", err.Error())
-		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
-			Detail: "the order store is unavailable; retry", RetryAfter: 1})
-	default:
-		if principal == "" {
-			o.CustomerEmail = ""
-		}
-		writeJSON(w, http.StatusOK, o)
-	}
-}
-
 func methodNotAllowed(allow ...string) http.HandlerFunc {
 	allowed := ""
 	for i, m := range allow {
@@ -541,22 +373,6 @@ func OrderID(scopedKey string) string {
 		scopedKey = scopedKey[:orderIDChars]
 	}
 	return orderPrefix + scopedKey
-}
-
-// ProviderKey returns the first idempotency key sent to the payment provider for a scoped key:
-// the same on every attempt, including one that takes over an expired lease.
-func ProviderKey(scopedKey string) string { return "checkout-" + scopedKey }
-
-// NextProviderKey returns the key that follows key after a stored provider failure: key/2,
-// key/3, and so on.
-func NextProviderKey(key string) string {
-	base, n := key, 1
-	if i := strings.LastIndexByte(key, '/'); i >= 0 {
-		if m, err := strconv.Atoi(key[i+1:]); err == nil {
-			base, n = key[:i], m
-		}
-	}
-	return base + "/" + strconv.Itoa(n+1)
 }
 
 func validOrderID(id string) bool {
