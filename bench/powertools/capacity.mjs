@@ -58,7 +58,6 @@ export const countCapacity = (client) => {
       if (name === 'TransactWriteItemsCommand') {
         call.put = input.TransactItems.map((t) => (t.Put ? itemSize(t.Put.Item) : -1));
       }
-      if (name === 'GetItemCommand' && input.ConsistentRead) call.strong = true;
       try {
         const out = await next(args);
         Object.assign(call, returned(out.output.ConsumedCapacity));

@@ -25,11 +25,10 @@ import (
 
 // capacityOp is one operation and the DynamoDB requests it made.
 type capacityOp struct {
-	name, about string
-	status      int
-	calls       []capacity.Call
-	stats       callStats
-	localCU     float64 // what DynamoDB Local returned, summed (transactions repeated per table)
+	name    string
+	calls   []capacity.Call
+	stats   callStats
+	localCU float64 // what DynamoDB Local returned, summed (transactions repeated per table)
 }
 
 // capacityReport is the consumed capacity of each operation, measured one at a time through
@@ -73,19 +72,19 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 	if err != nil {
 		return nil, err
 	}
-	defer dropTables(deps.DynamoDB, cfg)
+	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable)
 	deps.Payments, deps.Provider = payment.NewLocal(), "local"
 	h, err := localapi.Handler(deps, nil)
 	if err != nil {
 		return nil, err
 	}
 	rep := &capacityReport{}
-	serve := func(name, about string, r *http.Request, want int) *httptest.ResponseRecorder {
+	serve := func(name string, r *http.Request, want int) *httptest.ResponseRecorder {
 		rec.take()
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		calls := rec.take()
-		op := capacityOp{name: name, about: about, status: w.Code, calls: calls, stats: summarizeCalls(calls, 1)}
+		op := capacityOp{name: name, calls: calls, stats: summarizeCalls(calls, 1)}
 		for _, c := range calls {
 			op.localCU += max(c.CU, 0)
 		}
@@ -102,9 +101,12 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 		r.Header.Set(idem.KeyHeader, key)
 		return r
 	}
-	serve("checkout, first request", "claim with the order (created), charge, the order's outcome and answer in one transaction", post(key, checkoutBody), http.StatusCreated)
-	serve("checkout, replay", "the losing claim returns the stored answer", post(key, checkoutBody), http.StatusCreated)
-	pending := serve("checkout without a card (for the webhook)", "same path; the order stays pending", post(key+"-pending", `{"cart_id":"cart_load","amount":1999,"currency":"eur"}`), http.StatusCreated)
+	// Claim with the order (created), charge, the order's outcome and answer in one transaction.
+	serve("checkout, first request", post(key, checkoutBody), http.StatusCreated)
+	// The losing claim returns the stored answer.
+	serve("checkout, replay", post(key, checkoutBody), http.StatusCreated)
+	// Same path; the order stays pending.
+	pending := serve("checkout without a card (for the webhook)", post(key+"-pending", `{"cart_id":"cart_load","amount":1999,"currency":"eur"}`), http.StatusCreated)
 	var answer struct {
 		OrderID string `json:"order_id"`
 	}
@@ -121,8 +123,10 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 		r.Header.Set("Stripe-Signature", webhook.SignStripe(coldWebhookSecret, time.Now(), body))
 		return r
 	}
-	serve("webhook delivery", "claim the event id, move the order to paid (conditional), store the answer", hook(), http.StatusOK)
-	serve("webhook, duplicate delivery", "the losing claim returns the stored answer", hook(), http.StatusOK)
+	// Claim the event id, move the order to paid (conditional), store the answer.
+	serve("webhook delivery", hook(), http.StatusOK)
+	// The losing claim returns the stored answer.
+	serve("webhook, duplicate delivery", hook(), http.StatusOK)
 	return rep, nil
 }
 

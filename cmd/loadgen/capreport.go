@@ -5,6 +5,9 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
 )
 
 // On-demand prices of DynamoDB, Standard table class, in priceRegion (USD per million request
@@ -60,7 +63,13 @@ func writeCapacityMarkdown(p func(string, ...any), c *capacityReport, peer *peer
 				cs.invocations, cs.per(float64(cs.requests)), cs.per(cs.rcu), cs.per(cs.wcu), cs.computed, cs.returned)
 		}
 	}
-	p("| reconciler pass | to measure | | | | | not on this branch: a pass that reads one stuck record (strongly consistent GetItem of ≤ 4 KB: 1 RCU) and completes or releases it (a 2-item transaction of ≤ 1 KB items: 4 WCU) would cost 1 RCU + 4 WCU per stuck checkout, nothing per healthy one if it reads only expired leases |")
+	p("| reconciler, per stuck order (calculated) | a share of 1 Query + 1 UpdateItem | ≤ 0.125 | about 2 | calculated | – | "+
+		"calculated from the documented rules, not measured: the pass lists stuck orders with an eventually consistent "+
+		"Query on the sparse GSI `%s` (one per open status; 0.5 RCU per 4 KB returned, at least 0.5 RCU per Query), "+
+		"shared by a page of up to RECONCILE_LIMIT orders, then settles each with one conditional UpdateItem (about "+
+		"1 WCU for an order under 1 KB, plus 1 WCU for the index entry it removes when the order leaves created or "+
+		"pending): about 2 WCU and at most 0.125 RCU per stuck order (four orders under 1 KB to 4 KB), plus the "+
+		"Queries' floor of 0.5 RCU each, which a pass pays even when nothing is stuck |", orders.OpenIndex)
 	p("")
 	first, replay, hook, dup := c.find("checkout, first request"), c.find("checkout, replay"), c.find("webhook delivery"), c.find("webhook, duplicate delivery")
 	if first == nil || hook == nil {
@@ -120,7 +129,7 @@ func commas(v float64) string {
 	return b.String()
 }
 
-func writeStormMarkdown(p func(string, ...any), s *stormReport) {
+func writeStormMarkdown(p func(string, ...any), s *stormReport, c *capacityReport) {
 	p("## A storm on one key")
 	p("")
 	p("%d requests with one new Idempotency-Key, released at the same moment (a gate) from %d connections to the "+
@@ -131,7 +140,7 @@ func writeStormMarkdown(p func(string, ...any), s *stormReport) {
 	p("| --- | --- |")
 	p("| wall time | %s |", s.elapsed.Round(time.Millisecond))
 	p("| statuses | %s |", statusList(s.statuses))
-	p("| first answer + byte-identical replays | 1 + %d |", s.identical-1)
+	p("| first answer + byte-identical replays | 1 + %d |", s.replays())
 	p("| 409 with Retry-After | %d |", s.retryAfter)
 	p("| orders / charges | %d / %d |", s.orders, s.charges)
 	p("| latency p50 / p99 | %s / %s |", ms(s.p50), ms(s.p99))
@@ -140,24 +149,41 @@ func writeStormMarkdown(p func(string, ...any), s *stormReport) {
 		s.rcu, s.wcu, s.peakRCU, s.peakWCU, partitionRCU, partitionWCU)
 	p("| waiters' polls (strongly consistent GetItem) | %d in all, at most %d in any one second |", s.byOp["GetItem"], s.peakReads)
 	p("")
-	// The engine's schedule (internal/idem): 200 ms doubling to 1 s, each delay drawn between half
-	// and all of it; at worst every delay is its half: 100 ms doubling to 500 ms.
-	first, steady := pollsPerSecond(100*time.Millisecond, 500*time.Millisecond)
+	// The engine's schedule (internal/idem): PollFirst doubling to PollMax, each delay drawn
+	// between half and all of it; at worst every delay is its half.
+	first, steady := pollsPerSecond(idem.PollFirst/2, idem.PollMax/2)
+	// Each duplicate's claim is a cancelled transaction, as a replay's is; without the capacity
+	// table, the documented rules for its two items of under 1 KB.
+	claimWCU, claimFrom := 4.0, "two items under 1 KB in a transaction"
+	if c != nil {
+		if r := c.find("checkout, replay"); r != nil && r.stats.wcu > 0 {
+			claimWCU, claimFrom = r.stats.wcu, "as the capacity table's replay"
+		}
+	}
 	verdict := "within the limit"
 	if first*s.duplicates > partitionRCU {
 		verdict = "over the limit in the first second"
 	}
 	p("On DynamoDB Local the claims queue behind one another; the duplicates polled the record %d times in all. "+
 		"The worst case on a real table is a first request that takes longer (a slow provider) while all %d wait: "+
-		"the engine's poll schedule (internal/idem: 200 ms doubling to 1 s, each delay drawn between half and all "+
+		"the engine's poll schedule (internal/idem: %s doubling to %s, each delay drawn between half and all "+
 		"of it) makes at most %d strongly consistent reads per waiter in the first second and %.1f per second after, "+
 		"so %d waiters read the one item at most %d times in the first second and %.0f times a second after (1 RCU "+
 		"each, items under 4 KB), against the partition's %d RCU/s: %s. Their %d claims are failed transactional "+
-		"writes on the same item, up to %.0f WCU at once (counted as attempted, 4 WCU each) against %d WCU/s: a "+
+		"writes on the same item, up to %.0f WCU at once (counted as attempted, %.0f WCU each: %s) against %d WCU/s: a "+
 		"burst that size is throttled and retried by the SDK whatever the polling does.", s.byOp["GetItem"],
-		s.duplicates, first, steady, s.duplicates,
-		first*s.duplicates, steady*float64(s.duplicates), partitionRCU, verdict, s.duplicates, 4*float64(s.duplicates), partitionWCU)
+		s.duplicates, shortDur(idem.PollFirst), shortDur(idem.PollMax), first, steady, s.duplicates,
+		first*s.duplicates, steady*float64(s.duplicates), partitionRCU, verdict, s.duplicates,
+		claimWCU*float64(s.duplicates), claimWCU, claimFrom, partitionWCU)
 	p("")
+}
+
+// shortDur writes d as whole seconds or milliseconds ("1 s", "200 ms").
+func shortDur(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return fmt.Sprintf("%d ms", d/time.Millisecond)
 }
 
 // pollsPerSecond is how many polls one waiter makes in its first second and per second after,

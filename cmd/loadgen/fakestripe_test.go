@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/checkout-idem/checkout/internal/payment"
 )
@@ -22,13 +21,9 @@ func TestFakeStripeAnswersStripeGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := payment.Request{Amount: 1999, Currency: "eur", PaymentMethod: "pm_card_visa", OrderID: "ord_1", IdempotencyKey: "checkout-a"}
-	start := time.Now()
 	a, err := p.CreatePayment(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("one PaymentIntent took %s", d)
 	}
 	b, err := p.CreatePayment(context.Background(), req)
 	if err != nil {
@@ -45,5 +40,4 @@ func TestFakeStripeAnswersStripeGo(t *testing.T) {
 	if n := f.Created(func(string) bool { return true }); n != 2 {
 		t.Errorf("%d PaymentIntents created, want 2", n)
 	}
-	t.Logf("first call %s", time.Since(start))
 }

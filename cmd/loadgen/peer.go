@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -140,11 +141,7 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 			return nil, err
 		}
 	}
-	defer func() {
-		for _, t := range tables {
-			_, _ = sys.ddb.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(t.Name)})
-		}
-	}()
+	defer dropTables(sys.ddb, goSide.idemTable, goSide.orders, ptSide.idemTable, ptSide.orders)
 	base := []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "HOME=" + dir,
 		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + sys.endpoint, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
@@ -178,11 +175,11 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 	for _, s := range rep.sides {
 		s.seq, s.con, s.conElapsed, s.ids = map[string]*sample{}, map[string]*sample{}, map[string]time.Duration{}, map[string][]string{}
 	}
-	if _, err := checkoutEventWithKey(template, "k"); err != nil {
+	event, err := checkoutEvents(template)
+	if err != nil {
 		return nil, err
 	}
-	goCharges0, ptCharges0 := stripe.Created(isGoKey), stripe.Created(isPeerKey)
-	if err := peerMeasure(ctx, rep, o, template, run, log); err != nil {
+	if err := peerMeasure(ctx, rep, o, event, run, log); err != nil {
 		return nil, err
 	}
 	for _, s := range rep.sides {
@@ -201,8 +198,8 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 		}
 		s.ordersMade = int64(n)
 	}
-	goSide.charges = int64(stripe.Created(isGoKey) - goCharges0)
-	ptSide.charges = int64(stripe.Created(isPeerKey) - ptCharges0)
+	goSide.charges = int64(stripe.Created(isGoKey))
+	ptSide.charges = int64(stripe.Created(isPeerKey))
 	for _, s := range rep.sides {
 		if k := s.keys.Load(); s.ordersMade != k || s.charges != k {
 			rep.failures = append(rep.failures, fmt.Sprintf("side by side, %s: %d distinct keys made %d orders and %d charges", s.name, k, s.ordersMade, s.charges))
@@ -215,14 +212,7 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 }
 
 // peerMeasure runs the warm-up, the one-at-a-time and the concurrent phases.
-func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byte, run string, log io.Writer) error {
-	event := func(key string) []byte {
-		ev, err := checkoutEventWithKey(template, key)
-		if err != nil {
-			panic(err) // checked once before the first call
-		}
-		return ev
-	}
+func peerMeasure(ctx context.Context, rep *peerReport, o options, event func(key string) []byte, run string, log io.Writer) error {
 	var seq atomic.Int64
 	newKey := func(s *peerSide, label string) string {
 		s.keys.Add(1)
@@ -261,13 +251,12 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 		for range rep.clients {
 			wg.Go(func() {
 				local := newSample()
-				var ids []string
 				for time.Now().Before(deadline) && ctx.Err() == nil {
 					key, want := replayKey[s], s.replayBody
 					if path == pathFirst {
 						key, want = newKey(s, "first"), nil
 					}
-					resp, d, err := call(s, key, want)
+					_, d, err := call(s, key, want)
 					if err != nil {
 						mu.Lock()
 						firstErr = err
@@ -275,13 +264,9 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 						return
 					}
 					_ = local.hist.RecordValue(max(d.Microseconds(), 1))
-					ids = append(ids, resp.RequestID)
 				}
 				mu.Lock()
 				smp.merge(local)
-				if record {
-					s.ids["con-"+path] = append(s.ids["con-"+path], ids...)
-				}
 				mu.Unlock()
 			})
 		}
@@ -351,6 +336,26 @@ func peerMeasure(ctx context.Context, rep *peerReport, o options, template []byt
 		}
 	}
 	return ctx.Err()
+}
+
+// checkoutEvents parses the events/checkout.json template once and returns a function that
+// writes it with an Idempotency-Key (as checkoutEventWithKey does), without parsing or
+// marshalling the template again.
+func checkoutEvents(template []byte) (func(key string) []byte, error) {
+	const mark = "loadgen-idempotency-key-mark"
+	ev, err := checkoutEventWithKey(template, mark)
+	if err != nil {
+		return nil, err
+	}
+	quoted := []byte(`"` + mark + `"`)
+	if n := bytes.Count(ev, quoted); n != 1 {
+		return nil, fmt.Errorf("events/checkout.json: the key's mark appears %d times", n)
+	}
+	before, after, _ := bytes.Cut(ev, quoted)
+	return func(key string) []byte {
+		k, _ := json.Marshal(key)
+		return slices.Concat(before, k, after)
+	}, nil
 }
 
 func summarizeCalls(calls []capacity.Call, invocations int) callStats {

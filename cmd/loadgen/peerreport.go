@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/checkout-idem/checkout/internal/coldstart"
 )
 
 // Targets of the side-by-side, as ratios of our p50 to the peer's, in the same run.
@@ -30,24 +31,11 @@ func peerSummary(r *peerReport) string {
 				ms(s.con[path].quantile(50)), ms(s.con[path].quantile(99)),
 				c.per(float64(c.requests)), c.per(c.rcu), c.per(c.wcu))
 		}
-		init, initMax := medianMaxDur(s.inits)
+		init, initMax := coldstart.MedianMax(s.inits)
 		fmt.Fprintf(&b, "  %-20s init p50 %s max %s (%d), peak RSS %s, keys %d orders %d charges %d\n",
 			s.name, ms(init), ms(initMax), len(s.inits), mib(s.rss), s.keys.Load(), s.ordersMade, s.charges)
 	}
 	return b.String()
-}
-
-func medianMaxDur(d []time.Duration) (time.Duration, time.Duration) {
-	if len(d) == 0 {
-		return 0, 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2], s[n-1]
-	}
-	return (s[n/2-1] + s[n/2]) / 2, s[n-1]
 }
 
 // verdict says whether ours/peer <= target.
@@ -124,8 +112,8 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 		row("read units per "+pathName(path), func(s *peerSide) float64 { c := s.calls[path]; return c.per(c.rcu) }, num, 0)
 	}
 	row("peak memory (largest VmHWM of the processes)", func(s *peerSide) float64 { return float64(s.rss) }, func(v float64) string { return mib(int64(v)) }, 0)
-	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { a, _ := medianMaxDur(s.inits); return float64(a) }, msf, 0)
-	row("cold init max", func(s *peerSide) float64 { _, b := medianMaxDur(s.inits); return float64(b) }, msf, 0)
+	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { a, _ := coldstart.MedianMax(s.inits); return float64(a) }, msf, 0)
+	row("cold init max", func(s *peerSide) float64 { _, b := coldstart.MedianMax(s.inits); return float64(b) }, msf, 0)
 	p("| distinct keys / orders / PaymentIntents | %d / %d / %d | %d / %d / %d | – |", g.keys.Load(), g.ordersMade, g.charges,
 		pt.keys.Load(), pt.ordersMade, pt.charges)
 	p("")

@@ -65,17 +65,17 @@ func startPool(ctx context.Context, name string, n int, argv []string, dir strin
 // grow starts processes until the pool has n.
 func (p *pool) grow(ctx context.Context, n int) error {
 	for len(p.procs) < n {
-		if err := p.startOne(ctx, p.argv, p.dir, p.env); err != nil {
+		if err := p.startOne(ctx); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
 	return nil
 }
 
-func (p *pool) startOne(ctx context.Context, argv []string, dir string, env []string) error {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+p.api.Addr(), "LAMBDA_TASK_ROOT="+dir)
+func (p *pool) startOne(ctx context.Context) error {
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Dir = p.dir
+	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.api.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout = io.Discard // the functions' own logs (CloudWatch in AWS)
 	stderr, err := cmd.StderrPipe()

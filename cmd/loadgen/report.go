@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/checkout-idem/checkout/internal/coldstart"
 )
 
 // Cold start targets of the issue.
@@ -163,7 +165,7 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 		writeCapacityMarkdown(p, rep.capacity, rep.peer)
 	}
 	if rep.storm != nil {
-		writeStormMarkdown(p, rep.storm)
+		writeStormMarkdown(p, rep.storm, rep.capacity)
 	}
 	if len(rep.warnings) > 0 {
 		p("### Notes from this run")
@@ -180,16 +182,28 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 	}
 }
 
+// buildFlags is how the cold start's bootstraps are built (coldstart.Build), as a command line.
+func buildFlags() string {
+	parts := []string{"CGO_ENABLED=0"}
+	for _, f := range coldstart.BuildFlags {
+		if strings.ContainsAny(f, " \t") {
+			f = `"` + f + `"`
+		}
+		parts = append(parts, f)
+	}
+	return strings.Join(parts, " ")
+}
+
 func writeColdMarkdown(p func(string, ...any), c *coldReport) {
 	p("## Cold start")
 	p("")
-	p("Each bootstrap is built with the Makefile's flags (`CGO_ENABLED=0 -trimpath -ldflags \"-s -w\" -tags lambda.norpc`) "+
+	p("Each bootstrap is built with the Makefile's flags (`%s`) "+
 		"for this machine (%s/%s), started as a process whose `AWS_LAMBDA_RUNTIME_API` is a fake Runtime API in loadgen, "+
 		"and handed one event: a checkout with a new Idempotency-Key (claim, order, charge, completion), or a Stripe "+
 		"webhook (payment_intent.succeeded) with a new event id, about an order the checkout cold starts created, "+
 		"signed with the configured secret. **init** is process start to its first "+
 		"`GET /runtime/invocation/next`; **first answer** is process start to its `POST .../response`, DynamoDB "+
-		"Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.", c.goos, c.goarch)
+		"Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.", buildFlags(), c.goos, c.goarch)
 	p("")
 	p("| function | runs | init p50 | init max | first answer p50 | first answer max | statuses | peak RSS | %s/%s size | linux/arm64 size (deployed) |", c.goos, c.goarch)
 	p("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")

@@ -90,7 +90,7 @@ func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
 		s.close()
 		return nil, err
 	}
-	s.closers = append(s.closers, func() { dropTables(deps.DynamoDB, cfg) })
+	s.closers = append(s.closers, func() { dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable) })
 	s.payments = payment.NewLocal()
 	deps.Payments, deps.Provider = s.payments, "local"
 	s.ddb, s.orders = deps.DynamoDB, deps.Orders
@@ -121,10 +121,10 @@ func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
 }
 
 // dropTables deletes the run's tables, so a shared DynamoDB Local does not fill up.
-func dropTables(c *dynamodb.Client, cfg config.Config) {
+func dropTables(c *dynamodb.Client, tables ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, t := range []string{cfg.IdempotencyTable, cfg.OrdersTable} {
+	for _, t := range tables {
 		_, _ = c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(t)})
 	}
 }

@@ -44,6 +44,9 @@ type stormReport struct {
 	failures         []string
 }
 
+// replays is the byte-identical replays: the 201s after the first (0 when none answered 201).
+func (s *stormReport) replays() int { return max(s.identical-1, 0) }
+
 type timedCall struct {
 	at time.Time
 	c  capacity.Call
@@ -71,7 +74,7 @@ func runStorm(ctx context.Context, sys *system, n int, log io.Writer) (*stormRep
 	if err != nil {
 		return nil, err
 	}
-	defer dropTables(deps.DynamoDB, cfg)
+	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable)
 	payments := payment.NewLocal()
 	deps.Payments, deps.Provider = payments, "local"
 	h, err := localapi.Handler(deps, nil)
@@ -160,7 +163,7 @@ func runStorm(ctx context.Context, sys *system, n int, log io.Writer) (*stormRep
 		r.failures = append(r.failures, fmt.Sprintf("storm: %d orders and %d charges for one key", r.orders, r.charges))
 	}
 	fmt.Fprintf(log, "  %d duplicates in %s: statuses %v, %d identical replays, %d 409 + Retry-After, orders %d, charges %d, DynamoDB requests %d (%v), peak %.0f RCU/s %.0f WCU/s\n",
-		n, r.elapsed.Round(time.Millisecond), r.statuses, r.identical-1, r.retryAfter, r.orders, r.charges, r.requests, r.byOp, r.peakRCU, r.peakWCU)
+		n, r.elapsed.Round(time.Millisecond), r.statuses, r.replays(), r.retryAfter, r.orders, r.charges, r.requests, r.byOp, r.peakRCU, r.peakWCU)
 	return r, nil
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/checkout-idem/checkout/internal/idem"
 )
 
 func TestPollsPerSecond(t *testing.T) {
@@ -18,5 +20,10 @@ func TestPollsPerSecond(t *testing.T) {
 		if first != tc.first || steady != tc.steady {
 			t.Errorf("pollsPerSecond(%s, %s) = %d, %.1f; want %d, %.1f", tc.initial, tc.ceiling, first, steady, tc.first, tc.steady)
 		}
+	}
+	// The engine's schedule at worst (every delay drawn at its half), as the storm section
+	// and internal/idem's comment state it: 3 reads in the first second, 2 a second after.
+	if first, steady := pollsPerSecond(idem.PollFirst/2, idem.PollMax/2); first != 3 || steady != 2 {
+		t.Errorf("the engine's schedule (%s doubling to %s, at half) = %d, %.1f polls; want 3, 2.0", idem.PollFirst, idem.PollMax, first, steady)
 	}
 }

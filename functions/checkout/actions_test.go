@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/lambdaevent"
 	"github.com/checkout-idem/checkout/internal/testenv"
@@ -15,7 +16,7 @@ func TestEveryDynamoDBActionIsGranted(t *testing.T) {
 	environment(t)
 	rec := &testenv.DynamoActions{}
 	t.Setenv(config.EnvPaymentProvider, config.ProviderLocal)
-	h, err := newHandler(t.Context(), io.Discard, rec.Option())
+	h, err := app.CheckoutHandler(t.Context(), io.Discard, rec.Option())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestEveryDynamoDBActionIsGranted(t *testing.T) {
 	t.Setenv(config.EnvPaymentProvider, config.ProviderStripe)
 	t.Setenv(config.EnvStripeSecretKey, "sk_test_unreachable123")
 	t.Setenv(config.EnvStripeAPIBase, "http://127.0.0.1:1")
-	down, err := newHandler(t.Context(), io.Discard, rec.Option())
+	down, err := app.CheckoutHandler(t.Context(), io.Discard, rec.Option())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/testenv"
@@ -35,7 +36,7 @@ func newInvoker(t *testing.T) invoker {
 	t.Setenv("STRIPE_SECRET_KEY", "")
 	t.Setenv("STRIPE_SECRET_KEY_ARN", "")
 	t.Setenv("PAYMENT_PROVIDER", "local") // chosen explicitly, as the template's PaymentProvider=local does
-	h, err := newHandler(context.Background(), io.Discard)
+	h, err := app.CheckoutHandler(context.Background(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

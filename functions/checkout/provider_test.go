@@ -31,9 +31,9 @@ func TestInitFailsClosedWithoutAProvider(t *testing.T) {
 		t.Run("PAYMENT_PROVIDER="+provider+" and no key: the init fails naming the settings", func(t *testing.T) {
 			environment(t)
 			t.Setenv(config.EnvPaymentProvider, provider)
-			h, err := newHandler(t.Context(), &bytes.Buffer{})
+			h, err := app.CheckoutHandler(t.Context(), &bytes.Buffer{})
 			if h != nil || !errors.Is(err, app.ErrNoProvider) {
-				t.Fatalf("newHandler = %v, %v; want app.ErrNoProvider", h, err)
+				t.Fatalf("CheckoutHandler = %v, %v; want app.ErrNoProvider", h, err)
 			}
 			for _, name := range []string{config.EnvStripeSecretKeyARN, config.EnvPaymentProvider} {
 				if !strings.Contains(err.Error(), name) {
@@ -45,7 +45,7 @@ func TestInitFailsClosedWithoutAProvider(t *testing.T) {
 	t.Run("an unknown PAYMENT_PROVIDER is refused", func(t *testing.T) {
 		environment(t)
 		t.Setenv(config.EnvPaymentProvider, "none")
-		if _, err := newHandler(t.Context(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), config.EnvPaymentProvider) {
+		if _, err := app.CheckoutHandler(t.Context(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), config.EnvPaymentProvider) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -53,7 +53,7 @@ func TestInitFailsClosedWithoutAProvider(t *testing.T) {
 		environment(t)
 		t.Setenv(config.EnvPaymentProvider, config.ProviderLocal)
 		var logs bytes.Buffer
-		if _, err := newHandler(t.Context(), &logs); err != nil || !strings.Contains(logs.String(), "nothing is charged") {
+		if _, err := app.CheckoutHandler(t.Context(), &logs); err != nil || !strings.Contains(logs.String(), "nothing is charged") {
 			t.Fatalf("err %v, logs %s", err, logs.String())
 		}
 	})
@@ -70,7 +70,7 @@ func TestStripeKeyFromSecretsManager(t *testing.T) {
 	t.Setenv(config.EnvStripeSecretKeyARN, arn)
 	t.Setenv(config.EnvStripeAPIBase, testenv.StripeMock(t))
 	var logs bytes.Buffer
-	h, err := newHandler(t.Context(), &logs)
+	h, err := app.CheckoutHandler(t.Context(), &logs)
 	if err != nil {
 		t.Fatal(err)
 	}

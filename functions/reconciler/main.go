@@ -16,7 +16,6 @@ import (
 	"github.com/checkout-idem/checkout/internal/app"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/reconcile"
-	"github.com/checkout-idem/checkout/internal/secrets"
 )
 
 // reserve is left of the invocation's deadline: a run stops taking new orders then, so it
@@ -35,31 +34,18 @@ func main() {
 	lambda.Start(run)
 }
 
-// exit logs why the function cannot start; the non-zero status fails the Lambda's init.
-func exit(err error) {
-	app.NewLogger(os.Stdout, "error").Error("reconciler function cannot start", "error", err.Error())
-	os.Exit(1)
-}
+func exit(err error) { app.Exit("reconciler", err) }
 
 // newRun builds the reconciler and returns the handler of a scheduled invocation. The
 // scheduler's event carries nothing the run needs: it is ignored.
 func newRun(cfg config.Config, log io.Writer) (func(context.Context, json.RawMessage) (reconcile.Report, error), error) {
-	deps, err := app.LoadLambda(cfg, log)
+	deps, err := app.LoadLambdaPaying(context.Background(), cfg, log) // fails closed, as checkout does
 	if err != nil {
-		return nil, err
-	}
-	// Fail closed, as the checkout does: Stripe (its key read at run time) unless
-	// PAYMENT_PROVIDER=local is chosen explicitly.
-	if deps.Payments, deps.Provider, err = app.LambdaPayments(context.Background(), cfg, deps.Logger, secrets.NewLambdaClient()); err != nil {
 		return nil, err
 	}
 	rc := reconcile.New(reconcile.Options{
 		Orders: deps.Orders, Payments: deps.Payments, After: cfg.ReconcileAfter, Limit: cfg.ReconcileLimit,
 		Logger: deps.Logger,
-		// No Releaser: an abandoned order's idempotency record never blocks a retry. The engine
-		// releases a claim whose work failed, and a claim left by a crash is free once its lease
-		// ends (the invocation's deadline, at most 25 s), long before an order is old enough to
-		// reconcile; a completed record always comes with a settled order, never a created one.
 	})
 	deps.Logger.Info("reconciler function ready", "storage", deps.Storage, "payments", deps.Provider,
 		"after", cfg.ReconcileAfter.String(), "limit", cfg.ReconcileLimit)

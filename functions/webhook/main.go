@@ -30,11 +30,7 @@ func main() {
 	lambda.Start(httpadapter.NewV2(handler).ProxyWithContext)
 }
 
-// exit logs why the function cannot start; the non-zero status fails the Lambda's init.
-func exit(err error) {
-	app.NewLogger(os.Stdout, "error").Error("webhook function cannot start", "error", err.Error())
-	os.Exit(1)
-}
+func exit(err error) { app.Exit("webhook", err) }
 
 // newHandler builds the handler and its dependencies once, at init: the DynamoDB stores and one
 // verifier per configured scheme, its secrets read from Secrets Manager (or given directly). An

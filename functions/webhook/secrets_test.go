@@ -96,7 +96,7 @@ func TestInitFailsWhenTheSecretCannotBeRead(t *testing.T) {
 }
 
 // rejectionRecords counts the log lines that CloudWatch would turn into one data point of
-// the Rejected metric in namespace webhook.RejectionNamespace (the alarm's metric).
+// the Rejected metric in namespace webhook.MetricsNamespace (the alarm's metric).
 func rejectionRecords(t *testing.T, logs string) int {
 	t.Helper()
 	n := 0
@@ -119,7 +119,7 @@ func rejectionRecords(t *testing.T, logs string) int {
 			continue
 		}
 		m := rec.AWS.CloudWatchMetrics
-		if *rec.Rejected != 1 || rec.AWS.Timestamp == 0 || len(m) != 1 || m[0].Namespace != webhook.RejectionNamespace ||
+		if *rec.Rejected != 1 || rec.AWS.Timestamp == 0 || len(m) != 1 || m[0].Namespace != webhook.MetricsNamespace ||
 			len(m[0].Metrics) != 1 || m[0].Metrics[0].Name != "Rejected" {
 			t.Fatalf("malformed EMF record: %s", line)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,6 +18,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/secrets"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -86,6 +88,27 @@ func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Optio
 	}
 	d.useDynamoDB(client)
 	return d, nil
+}
+
+// LoadLambdaPaying is LoadLambda for a function that charges or asks the payment provider
+// (checkout, reconciler): with the provider LambdaPayments chooses, failing closed, its Stripe
+// key read from Secrets Manager through the Lambda's credentials.
+func LoadLambdaPaying(ctx context.Context, cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (*Deps, error) {
+	d, err := LoadLambda(cfg, log, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	if d.Payments, d.Provider, err = LambdaPayments(ctx, cfg, d.Logger, secrets.NewLambdaClient()); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Exit logs why the Lambda function name cannot start and exits with status 1, which fails its
+// init: the platform reports it, and no request is served half-configured.
+func Exit(name string, err error) {
+	NewLogger(os.Stdout, "error").Error(name+" function cannot start", "error", err.Error())
+	os.Exit(1)
 }
 
 // useDynamoDB puts the stores on client, on the configured tables.

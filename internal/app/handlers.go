@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/checkout-idem/checkout/internal/apigw"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/webhook"
@@ -52,3 +56,21 @@ func (d *Deps) WebhookWith(stripe, standard webhook.Verifier) http.Handler {
 // WebhookTTL is how long webhook deliveries are replayed: never less than the providers'
 // redelivery window (webhook.DefaultTTL), even when IDEMPOTENCY_TTL is shorter for checkouts.
 func WebhookTTL(cfg config.Config) time.Duration { return max(cfg.IdempotencyTTL, webhook.DefaultTTL) }
+
+// CheckoutHandler is the checkout Lambda function's init: configuration from the environment,
+// the DynamoDB stores and the payment provider, built once, and the handler. It fails closed:
+// without a payment provider (a Stripe key, or PAYMENT_PROVIDER=local chosen explicitly) it
+// returns ErrNoProvider rather than serve checkouts that charge nothing. optFns are passed to
+// the DynamoDB client (tests and the benchmark record its calls).
+func CheckoutHandler(ctx context.Context, log io.Writer, optFns ...func(*dynamodb.Options)) (http.Handler, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	deps, err := LoadLambdaPaying(ctx, cfg, log, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	deps.Logger.Info("checkout function ready", "storage", deps.Storage, "payments", deps.Provider)
+	return deps.Checkout(apigw.Principal), nil
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -167,15 +166,16 @@ func (r *verifierFromSecret) current(ctx context.Context) (webhook.Verifier, err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.v == nil || val != r.forVal {
-		v, err := r.build(splitList(val))
+		v, err := r.build(config.List(val))
 		if err != nil && r.v == nil {
 			return nil, err
 		}
+		r.forVal = val // an invalid value is logged once, not rebuilt for every delivery
 		if err != nil {
 			r.log.ErrorContext(ctx, "rotated webhook secret is invalid, keeping the previous one", "error", err.Error())
 			return r.v, nil
 		}
-		r.v, r.forVal = v, val
+		r.v = v
 	}
 	return r.v, nil
 }
@@ -196,14 +196,4 @@ func (r *verifierFromSecret) Verify(h http.Header, body []byte, now time.Time) (
 		}
 	}
 	return d, err
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

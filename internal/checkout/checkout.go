@@ -207,8 +207,7 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 	case errors.As(err, &declined):
 		// A decline is an answer: the failed order and the 402 are stored and replayed.
-		if !s.settle(ctx, id, orders.Failed, declined.IntentID) {
-			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		if !s.settle(ctx, w, id, orders.Failed, declined.IntentID) {
 			return
 		}
 		code := declined.Code
@@ -256,8 +255,7 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	order.PaymentIntentID = intent.ID
-	if !s.settle(ctx, id, order.Status, intent.ID) {
-		problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+	if !s.settle(ctx, w, id, order.Status, intent.ID) {
 		return
 	}
 	res := view(order)
@@ -268,13 +266,16 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, res)
 }
 
-// settle attaches the order's outcome to the claim's completion.
-func (s *service) settle(ctx context.Context, id string, to orders.Status, intentID string) bool {
-	w, err := s.Orders.Settle(id, to, intentID, s.Now())
-	if err == nil && idem.Attach(ctx, w) {
+// settle attaches the order's outcome to the claim's completion. When it cannot (a bug: the
+// outcome is valid and pay runs under a claim), it answers 500, which releases the claim, and
+// reports false.
+func (s *service) settle(ctx context.Context, w http.ResponseWriter, id string, to orders.Status, intentID string) bool {
+	write, err := s.Orders.Settle(id, to, intentID, s.Now())
+	if err == nil && idem.Attach(ctx, write) {
 		return true
 	}
 	s.Logger.ErrorContext(ctx, "checkout: order outcome not attached", "order_id", id, "status", string(to), "error", fmt.Sprint(err))
+	problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
 	return false
 }
 
@@ -290,8 +291,7 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	if field, ok := buyerFields[e.Param]; ok && e.Type == "invalid_request_error" && e.StatusCode < 500 &&
 		e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden {
 		s.Logger.InfoContext(r.Context(), "checkout: payment rejected for buyer input", "order_id", id, "error", e.Error())
-		if !s.settle(r.Context(), id, orders.Failed, "") {
-			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		if !s.settle(r.Context(), w, id, orders.Failed, "") {
 			return
 		}
 		p := problem.New(http.StatusBadRequest, problem.ProviderRefused, "the payment provider refused "+field+": "+e.Message+
@@ -302,8 +302,7 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	}
 	if e.Type == "idempotency_error" {
 		s.Logger.WarnContext(r.Context(), "checkout: provider key reused with other parameters", "order_id", id, "error", e.Error())
-		if !s.settle(r.Context(), id, orders.Failed, "") {
-			problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
+		if !s.settle(r.Context(), w, id, orders.Failed, "") {
 			return
 		}
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/checkout-idem/checkout/internal/emf"
 	"github.com/checkout-idem/checkout/internal/idem"
 )
 
@@ -18,7 +19,7 @@ type engineLogs struct{}
 // logged gives every request one log line and metric, as the middleware gives those it sees:
 // order reads and requests rejected before the claim are logged here.
 func (s *service) logged(next http.Handler) http.Handler {
-	emf := idem.MetricsDirective("Checkout/Idempotency")
+	directive := emf.Directive("Checkout/Idempotency", []string{"Outcome"}, "Requests")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -34,7 +35,7 @@ func (s *service) logged(next http.Handler) http.Handler {
 		case sw.status >= 500:
 			o = idem.Unavailable
 		}
-		idem.Log(s.Logger, emf, o, r, sw.status, start, s.Now())
+		idem.Log(s.Logger, directive, o, r, sw.status, start, s.Now())
 	})
 }
 

@@ -159,15 +159,17 @@ func Summarize(samples []Sample) Summary {
 			s.Statuses[x.Status]++
 		}
 	}
-	s.InitMedian, s.InitMax = medianMax(init)
-	s.ResponseMedian, s.ResponseMax = medianMax(resp)
+	s.InitMedian, s.InitMax = MedianMax(init)
+	s.ResponseMedian, s.ResponseMax = MedianMax(resp)
 	return s
 }
 
-func medianMax(d []time.Duration) (median, maximum time.Duration) {
+// MedianMax returns the median and the maximum of d (0, 0 when it is empty); d is left as it is.
+func MedianMax(d []time.Duration) (median, maximum time.Duration) {
 	if len(d) == 0 {
 		return 0, 0
 	}
+	d = slices.Clone(d)
 	slices.Sort(d)
 	n := len(d)
 	if n%2 == 1 {

@@ -74,8 +74,8 @@ func FromEnv() (Config, error) {
 		StripeSecretKey:          os.Getenv(EnvStripeSecretKey),
 		StripeSecretKeyARN:       strings.TrimSpace(os.Getenv(EnvStripeSecretKeyARN)),
 		StripeAPIBase:            os.Getenv(EnvStripeAPIBase),
-		StripeWebhookSecrets:     list(os.Getenv(EnvStripeWebhookSecret)),
-		StandardWebhookSecrets:   list(os.Getenv(EnvStandardWebhookSecret)),
+		StripeWebhookSecrets:     List(os.Getenv(EnvStripeWebhookSecret)),
+		StandardWebhookSecrets:   List(os.Getenv(EnvStandardWebhookSecret)),
 		StripeWebhookSecretARN:   strings.TrimSpace(os.Getenv(EnvStripeWebhookSecretARN)),
 		StandardWebhookSecretARN: strings.TrimSpace(os.Getenv(EnvStandardWebhookSecretARN)),
 		LogLevel:                 get(EnvLogLevel, "info"),
@@ -122,7 +122,9 @@ func get(name, def string) string {
 	return def
 }
 
-func list(v string) []string {
+// List splits a comma-separated list of secrets (rotation: several live at once), dropping
+// spaces and empty entries; the secrets read from Secrets Manager take the same form.
+func List(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {

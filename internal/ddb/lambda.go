@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/checkout-idem/checkout/internal/awsenv"
 )
 
 // NewLambdaClient returns a DynamoDB client for a Lambda function, built from what the Lambda
@@ -22,27 +22,16 @@ import (
 // included; the SDK's default is 3) and AWS_RETRY_MODE (standard, the default, or adaptive);
 // a value it cannot parse is an error rather than a silent default.
 func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = os.Getenv("AWS_DEFAULT_REGION")
-	}
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	o := dynamodb.Options{Region: region}
+	o := dynamodb.Options{}
+	o.Region, o.Credentials = awsenv.Lambda(endpoint)
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.DisableValidateResponseChecksum = true
-		if region == "" {
-			o.Region = "us-east-1"
-		}
-		if id == "" {
-			id, secret = "local", "local"
-		}
 	}
 	var err error
 	if o.RetryMaxAttempts, o.RetryMode, err = RetryFromEnv(); err != nil {
 		return nil, err
 	}
-	o.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")))
 	return dynamodb.New(o, optFns...), nil
 }
 

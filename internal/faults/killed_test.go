@@ -29,6 +29,16 @@ func (p *watched) CreatePayment(ctx context.Context, req payment.Request) (payme
 	return p.Local.CreatePayment(doneWatcher{ctx, func() { p.once.Do(func() { close(p.held) }) }}, req)
 }
 
+// awaitHeld waits until the provider holds a charged call, or fails the test with why.
+func (p *watched) awaitHeld(t testing.TB, ctx context.Context, why string) {
+	t.Helper()
+	select {
+	case <-p.held:
+	case <-ctx.Done():
+		t.Fatal(why)
+	}
+}
+
 type doneWatcher struct {
 	context.Context
 	onDone func()
@@ -51,10 +61,7 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 				defer cancel()
-				s := memoryStores()
-				if store == "dynamodb" {
-					s = dynamoStores(t, testenv.DynamoClient(t))
-				}
+				s := storesOn(t, store)
 				local := payment.NewLocal()
 				provider := &watched{Local: local, held: make(chan struct{})}
 				clk := testenv.NewClock(time.Now()) // the lease is a wall-clock deadline: start the clock there
@@ -82,11 +89,7 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				defer kill()
 				stuck := make(chan *httptest.ResponseRecorder, 1)
 				go func() { stuck <- post(stuckCtx, h, key, req) }()
-				select {
-				case <-provider.held:
-				case <-ctx.Done():
-					t.Fatal("the first request never reached the provider")
-				}
+				provider.awaitHeld(t, ctx, "the first request never reached the provider")
 				// Charged, claimed, not completed: the order exists from the claim on, in state created.
 				assertCounts(t, s, local, counts{orders: 1, charges: 1, records: 1})
 				if o, err := s.orders.Get(ctx, checkout.OrderID(idem.ScopedKey(checkout.Scope, "", key))); err != nil || o.Status != orders.Created {

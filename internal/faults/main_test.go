@@ -45,6 +45,14 @@ func memoryStores() stores {
 		records: func(testing.TB) int { return keys.Len() }}
 }
 
+// storesOn returns fresh stores of the kind named: "memory" or "dynamodb" (DynamoDB Local).
+func storesOn(t testing.TB, name string) stores {
+	if name == "dynamodb" {
+		return dynamoStores(t, testenv.DynamoClient(t))
+	}
+	return memoryStores()
+}
+
 // dynamoStores returns stores on fresh tables reached through c.
 func dynamoStores(t testing.TB, c *dynamodb.Client) stores {
 	t.Helper()

@@ -13,7 +13,6 @@ import (
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/reconcile"
-	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -32,10 +31,7 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 				t.Parallel()
 				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 				defer cancel()
-				s := memoryStores()
-				if store == "dynamodb" {
-					s = dynamoStores(t, testenv.DynamoClient(t))
-				}
+				s := storesOn(t, store)
 				local := payment.NewLocal()
 				provider := &watched{Local: local, held: make(chan struct{})}
 				h := newCheckout(s, local, func(o *checkout.Options) { o.Payments = provider })
@@ -52,11 +48,7 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 				stuckCtx, kill := context.WithCancel(ctx)
 				stuck := make(chan *httptest.ResponseRecorder, 1)
 				go func() { stuck <- post(stuckCtx, h, key, req) }()
-				select {
-				case <-provider.held:
-				case <-ctx.Done():
-					t.Fatal("the checkout never reached the provider")
-				}
+				provider.awaitHeld(t, ctx, "the checkout never reached the provider")
 				id := checkout.OrderID(idem.ScopedKey(checkout.Scope, "", key))
 				o, err := s.orders.Get(ctx, id)
 				if err != nil || o.Status != orders.Created || o.Amount != 4200 || o.PaymentIntentID != "" {
@@ -76,7 +68,7 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 						t.Fatal(err)
 					}
 					wh := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: s.orders, Idem: s.keys, Logger: quiet})
-					ev := stripeEventFor("evt_settle_1", intent.ID, id, 4200, "usd")
+					ev := stripeEvent("evt_settle_1", intent.ID, id, 4200, "usd", time.Now())
 					r := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(ev))
 					r.Header.Set("Content-Type", "application/json")
 					r.Header.Set(webhook.StripeSignatureHeader, webhook.SignStripe(secret, time.Now(), ev))
@@ -124,11 +116,4 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 			})
 		}
 	}
-}
-
-// stripeEventFor returns a payment_intent.succeeded event for intent, as Stripe sends it.
-func stripeEventFor(id, intent, orderID string, amount int, currency string) []byte {
-	return bytes.Replace(bytes.Replace(stripeEvent(id, intent, orderID, time.Now()),
-		[]byte(`"amount":4200`), []byte(`"amount":`+itoa(amount)), 1),
-		[]byte(`"currency":"eur"`), []byte(`"currency":"`+currency+`"`), 1)
 }

@@ -25,10 +25,7 @@ func TestSlowProvider(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 			defer cancel()
-			s := memoryStores()
-			if store == "dynamodb" {
-				s = dynamoStores(t, testenv.DynamoClient(t))
-			}
+			s := storesOn(t, store)
 			local := payment.NewLocal()
 			h := newCheckout(s, local, func(o *checkout.Options) { o.Wait = 200 * time.Millisecond })
 			inProvider, release := make(chan struct{}), make(chan struct{})

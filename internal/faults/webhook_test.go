@@ -96,7 +96,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 				Status: orders.Created, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
 				t.Fatal(err)
 			}
-			ev := stripeEvent("evt_fault_1", "pi_fault_1", orderID, clk.Now())
+			ev := stripeEvent("evt_fault_1", "pi_fault_1", orderID, 4200, "eur", clk.Now())
 			deliver := func() *httptest.ResponseRecorder { // signed now, as every (re)delivery is
 				r := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(ev))
 				r.Header.Set("Content-Type", "application/json")
@@ -149,11 +149,11 @@ func failOnce(context.Context, string, orders.Change) error {
 }
 
 // stripeEvent returns a payment_intent.succeeded event for intent and orderID, as Stripe sends it.
-func stripeEvent(id, intent, orderID string, created time.Time) []byte {
+func stripeEvent(id, intent, orderID string, amount int, currency string, created time.Time) []byte {
 	b, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": "payment_intent.succeeded",
 		"created": created.Unix(), "livemode": false, "pending_webhooks": 1,
 		"data": map[string]any{"object": map[string]any{"id": intent, "object": "payment_intent",
-			"status": "succeeded", "amount": 4200, "currency": "eur", "metadata": map[string]string{"order_id": orderID}}}})
+			"status": "succeeded", "amount": amount, "currency": currency, "metadata": map[string]string{"order_id": orderID}}}})
 	if err != nil {
 		panic(err)
 	}

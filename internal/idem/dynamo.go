@@ -82,11 +82,7 @@ func (s *DynamoStore) Claim(ctx context.Context, rec Record, now time.Time, writ
 		return nil
 	}
 	err := s.write(ctx, types.TransactWriteItem{Put: put}, writes, lost, func() error {
-		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
-			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
-			ReturnValuesOnConditionCheckFailure: put.ReturnValuesOnConditionCheckFailure,
-		})
+		_, err := s.client.PutItem(ctx, ddb.PutInput(put))
 		return err
 	})
 	if errors.Is(err, errLost) {
@@ -146,12 +142,7 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	err := s.write(ctx, types.TransactWriteItem{Update: update}, writes, nil, func() error {
-		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
-			ConditionExpression: update.ConditionExpression, ExpressionAttributeNames: update.ExpressionAttributeNames,
-			ExpressionAttributeValues:           update.ExpressionAttributeValues,
-			ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
-		})
+		_, err := s.client.UpdateItem(ctx, ddb.UpdateInput(update))
 		return err
 	})
 	var held *heldError

@@ -89,9 +89,6 @@ func NewGroup(store Store, opt Options) *Group {
 	return &Group{store: store, opt: opt}
 }
 
-// Store returns the store the group keeps its records in.
-func (g *Group) Store() Store { return g.store }
-
 // Call is one call of Do.
 type Call struct {
 	Key         string  // the stored key; scope it (ScopedKey) so callers never share one
@@ -129,9 +126,9 @@ func FromContext(ctx context.Context) (Info, bool) {
 	return c.info, true
 }
 
-// WithInfo returns ctx carrying info without a claim (Attach reports false there): for code that
-// answers a key without running under it, such as a handler of a failed claim write.
-func WithInfo(ctx context.Context, info Info) context.Context {
+// withInfo returns ctx carrying info without a claim (Attach reports false there): for code that
+// answers a key without running under it, such as Config.GuardFailed.
+func withInfo(ctx context.Context, info Info) context.Context {
 	return context.WithValue(ctx, ctxKey{}, &claim{info: info})
 }
 
@@ -295,20 +292,20 @@ func (g *Group) run(ctx context.Context, c Call, rec Record, lease time.Duration
 	}
 }
 
-// Polling of a call in progress: the first poll after pollFirst, doubling up to pollMax, each
+// Polling of a call in progress: the first poll after PollFirst, doubling up to PollMax, each
 // delay drawn between half and all of it. A waiter then reads the record at most 3 times in
 // its first second (at the earliest at 100, 300 and 700 ms) and 2 times a second after, so 1,000
 // waiters on one key stay within DynamoDB's 3,000 read units per second per partition (a record
 // of up to 4 KB costs one unit per strongly consistent read), about 1,330 a second on average.
 const (
-	pollFirst = 200 * time.Millisecond
-	pollMax   = time.Second
+	PollFirst = 200 * time.Millisecond
+	PollMax   = time.Second
 )
 
 // await polls the record with backoff until it completes (returned), disappears or can be taken
 // over (nil, nil), or waitUntil passes (nil, nil).
 func (g *Group) await(ctx context.Context, held *Record, waitUntil time.Time) (*Record, error) {
-	delay := pollFirst
+	delay := PollFirst
 	for {
 		now := g.opt.Now()
 		left := waitUntil.Sub(now)
@@ -326,7 +323,7 @@ func (g *Group) await(ctx context.Context, held *Record, waitUntil time.Time) (*
 			return nil, nil
 		case <-t.C:
 		}
-		delay = min(delay*2, pollMax)
+		delay = min(delay*2, PollMax)
 		cur, err := g.store.Get(ctx, held.Key, g.opt.Now())
 		if err != nil {
 			return nil, err

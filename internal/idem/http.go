@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/checkout-idem/checkout/internal/emf"
 	"github.com/checkout-idem/checkout/internal/problem"
 )
 
@@ -105,10 +106,10 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 		cfg.MismatchDetail = "this Idempotency-Key was used with a different request; use a new key for a new request"
 	}
 	g := NewGroup(cfg.Store, Options{TTL: cfg.TTL, Lease: cfg.Lease, Wait: cfg.Wait, Now: cfg.Now, NewOwner: cfg.NewOwner})
-	emf := MetricsDirective(cfg.Namespace) // built once
+	directive := emf.Directive(cfg.Namespace, []string{"Outcome"}, "Requests") // built once
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			e := &exchange{cfg: &cfg, g: g, emf: emf, next: next, w: w, r: r, start: cfg.Now()}
+			e := &exchange{cfg: &cfg, g: g, emf: directive, next: next, w: w, r: r, start: cfg.Now()}
 			e.serve()
 			e.log()
 		})
@@ -274,7 +275,7 @@ func (e *exchange) guardFailed(call Call) {
 		return
 	}
 	rw := &statusWriter{ResponseWriter: e.w, status: http.StatusOK}
-	ctx := WithInfo(e.r.Context(), Info{Key: call.ClientKey, ScopedKey: call.Key})
+	ctx := withInfo(e.r.Context(), Info{Key: call.ClientKey, ScopedKey: call.Key})
 	e.cfg.GuardFailed.ServeHTTP(rw, e.r.WithContext(ctx))
 	e.status = rw.status
 }
@@ -296,18 +297,8 @@ func (e *exchange) log() {
 	Log(e.cfg.Logger, e.emf, e.outcome, e.r, e.status, e.start, e.cfg.Now(), extra...)
 }
 
-// MetricsDirective returns the constant part of the CloudWatch Embedded Metric Format block of
-// Log's lines: metric Requests, dimension Outcome, in namespace. Build it once.
-func MetricsDirective(namespace string) slog.Attr {
-	return slog.Any("CloudWatchMetrics", []any{map[string]any{
-		"Namespace":  namespace,
-		"Dimensions": [][]string{{"Outcome"}},
-		"Metrics":    []any{map[string]string{"Name": "Requests", "Unit": "Count"}},
-	}})
-}
-
 // Log writes one request's line: its outcome, status, method, path and duration, and an EMF
-// block (directive from MetricsDirective) counting it, which CloudWatch turns into a metric
+// block (directive: emf.Directive(namespace, []string{"Outcome"}, "Requests")) counting it, which CloudWatch turns into a metric
 // without any API call. The middleware logs every request it sees; handlers log the others
 // (rejected before the middleware, reads) the same way, so every request has one line.
 func Log(l *slog.Logger, directive slog.Attr, o Outcome, r *http.Request, status int, start, now time.Time, extra ...slog.Attr) {
@@ -318,7 +309,7 @@ func Log(l *slog.Logger, directive slog.Attr, o Outcome, r *http.Request, status
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
-		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), directive),
+		emf.Block(now, directive),
 	}
 	for _, a := range extra {
 		attrs = append(attrs, a)

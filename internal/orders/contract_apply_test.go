@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
 // change is a change for sample(id)'s amount and currency.
@@ -190,7 +191,7 @@ var applyCases = []struct {
 			}
 			return s
 		}
-		eventually(t, func() error {
+		testenv.Eventually(t, func() error {
 			got, err := h.store.Stuck(ctx, t0.Add(time.Second), 10)
 			if err != nil {
 				return err
@@ -208,7 +209,7 @@ var applyCases = []struct {
 		w, err := h.store.Settle("st5", orders.Paid, "pi_5", t0)
 		mustCommit(t, h, w, err)
 		apply(t, h, "st3", change(orders.Failed, "pi_3", 0))
-		eventually(t, func() error {
+		testenv.Eventually(t, func() error {
 			got, err := h.store.Stuck(ctx, t0.Add(time.Second), 10)
 			if err != nil || fmt.Sprint(ids(got)) != "[st0 st1]" {
 				return fmt.Errorf("Stuck after settling = %v, %v", ids(got), err)
@@ -216,21 +217,4 @@ var applyCases = []struct {
 			return nil
 		})
 	}},
-}
-
-// eventually retries check until it passes, for at most 5 s: index reads are eventually
-// consistent. It polls a condition; it does not wait for time to pass.
-func eventually(t *testing.T, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

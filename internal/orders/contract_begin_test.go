@@ -68,8 +68,7 @@ var beginSettle = []struct {
 			o := sample("x" + string(st))
 			o.Status, o.PaymentIntentID = st, "pi_1"
 			mustCreate(t, h, o)
-			retry := sample(o.ID)
-			retry.Amount = 1
+			retry := sample(o.ID) // the same purchase: only the state refuses it
 			w, err := h.store.Begin(retry)
 			if err != nil {
 				t.Fatal(err)

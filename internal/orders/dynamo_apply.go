@@ -84,13 +84,9 @@ func (s *DynamoStore) applyInput(id string, c Change) *dynamodb.UpdateItemInput 
 			cond += " AND #status_rank <= " + u.value("open_rank", ddb.N(int64(Pending.Rank())))
 		}
 	}
-	upd := u.item(s.table, s.key(id), cond)
-	return &dynamodb.UpdateItemInput{
-		TableName: upd.TableName, Key: upd.Key, UpdateExpression: upd.UpdateExpression,
-		ConditionExpression: upd.ConditionExpression, ExpressionAttributeNames: upd.ExpressionAttributeNames,
-		ExpressionAttributeValues: upd.ExpressionAttributeValues, ReturnValues: types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: upd.ReturnValuesOnConditionCheckFailure,
-	}
+	in := ddb.UpdateInput(u.item(s.table, s.key(id), cond))
+	in.ReturnValues = types.ReturnValueAllNew
+	return in
 }
 
 // Stuck implements Store: one Query of OpenIndex per open status (eventually consistent, as
@@ -115,9 +111,9 @@ func (s *DynamoStore) Stuck(ctx context.Context, before time.Time, limit int) ([
 				":open": ddb.S(string(st)), ":before": ddb.S(formatTime(before)),
 			},
 			ScanIndexForward: aws.Bool(true),
-			Limit:            aws.Int32(int32(min(limit, 1000))),
 		}
 		for len(out) < limit {
+			in.Limit = aws.Int32(int32(min(limit-len(out), 1000))) // read no more than is left
 			page, err := s.client.Query(ctx, in)
 			if err != nil {
 				return nil, fmt.Errorf("orders: stuck %s orders: %w", st, err)

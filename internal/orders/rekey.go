@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkout-idem/checkout/internal/ddb"
@@ -20,15 +19,9 @@ func (s *DynamoStore) Rekey(ctx context.Context, id, from, to string, now time.T
 	u := newUpdate()
 	u.setTo(attrProvKey, ddb.S(to))
 	u.setTo(attrProvKeyAt, ddb.S(formatTime(now)))
-	u.value("from", ddb.S(from))
-	u.value("created", ddb.S(string(Created)))
-	item := u.item(s.table, s.key(id), "attribute_exists(#pk) AND #status = :created AND #"+attrProvKey+" = :from")
-	u.names["#"+attrStatus] = attrStatus
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: item.TableName, Key: item.Key, UpdateExpression: item.UpdateExpression,
-		ConditionExpression: item.ConditionExpression, ExpressionAttributeNames: item.ExpressionAttributeNames,
-		ExpressionAttributeValues: item.ExpressionAttributeValues, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	cond := fmt.Sprintf("attribute_exists(#pk) AND %s = %s AND %s = %s",
+		u.name(attrStatus), u.value("created", ddb.S(string(Created))), u.name(attrProvKey), u.value("from", ddb.S(from)))
+	_, err := s.client.UpdateItem(ctx, ddb.UpdateInput(u.item(s.table, s.key(id), cond)))
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf) && len(ccf.Item) == 0:

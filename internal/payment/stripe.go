@@ -164,24 +164,40 @@ func keyTooLong() error {
 		Param: "Idempotency-Key", Message: fmt.Sprintf("idempotency key longer than %d characters", maxKeyLen)}
 }
 
+// stripeIntent converts a create's answer: a failed card attempt is a *DeclinedError, a status a
+// create never answers with is an error.
 func stripeIntent(pi *stripe.PaymentIntent) (Intent, error) {
-	in := Intent{ID: pi.ID, ClientSecret: pi.ClientSecret}
-	switch pi.Status {
-	case stripe.PaymentIntentStatusSucceeded:
-		in.Outcome = Succeeded
-	case stripe.PaymentIntentStatusRequiresAction, stripe.PaymentIntentStatusRequiresConfirmation:
-		in.Outcome = RequiresAction
-	case stripe.PaymentIntentStatusProcessing:
-		in.Outcome = Pending
-	case stripe.PaymentIntentStatusRequiresPaymentMethod:
-		if e := pi.LastPaymentError; e != nil && e.Type == stripe.ErrorTypeCard {
+	in := Intent{ID: pi.ID, ClientSecret: pi.ClientSecret, Outcome: outcomeOf(pi)}
+	switch in.Outcome {
+	case Failed:
+		if e := pi.LastPaymentError; e.Type == stripe.ErrorTypeCard {
 			return Intent{}, declined(e, pi.ID)
 		}
 		in.Outcome = Pending
-	default: // requires_capture (we never ask for manual capture), canceled
+	case Canceled, "": // canceled, requires_capture (we never ask for manual capture)
 		return Intent{}, fmt.Errorf("payment: PaymentIntent %s has unexpected status %q", pi.ID, pi.Status)
 	}
 	return in, nil
+}
+
+// outcomeOf is the one reading of a PaymentIntent's status: "" for requires_capture.
+func outcomeOf(pi *stripe.PaymentIntent) Outcome {
+	switch pi.Status {
+	case stripe.PaymentIntentStatusSucceeded:
+		return Succeeded
+	case stripe.PaymentIntentStatusRequiresAction, stripe.PaymentIntentStatusRequiresConfirmation:
+		return RequiresAction
+	case stripe.PaymentIntentStatusProcessing:
+		return Pending
+	case stripe.PaymentIntentStatusCanceled:
+		return Canceled
+	case stripe.PaymentIntentStatusRequiresPaymentMethod:
+		if pi.LastPaymentError != nil {
+			return Failed
+		}
+		return Pending
+	}
+	return ""
 }
 
 func declined(e *stripe.Error, intentID string) *DeclinedError {

@@ -56,22 +56,10 @@ func pick(found []Intent) *Intent {
 }
 
 // lookedUp converts a PaymentIntent read back from Stripe: unlike a create's answer, a failed
-// attempt is an outcome (Failed), not a *DeclinedError.
+// attempt is an outcome (Failed), not a *DeclinedError, and any other status is Pending.
 func lookedUp(pi *stripe.PaymentIntent) Intent {
-	in := Intent{ID: pi.ID, Amount: pi.Amount, Currency: string(pi.Currency), OrderID: pi.Metadata["order_id"]}
-	switch pi.Status {
-	case stripe.PaymentIntentStatusSucceeded:
-		in.Outcome = Succeeded
-	case stripe.PaymentIntentStatusRequiresAction, stripe.PaymentIntentStatusRequiresConfirmation:
-		in.Outcome = RequiresAction
-	case stripe.PaymentIntentStatusCanceled:
-		in.Outcome = Canceled
-	case stripe.PaymentIntentStatusRequiresPaymentMethod:
-		in.Outcome = Pending
-		if pi.LastPaymentError != nil {
-			in.Outcome = Failed
-		}
-	default: // processing, requires_capture
+	in := Intent{ID: pi.ID, Amount: pi.Amount, Currency: string(pi.Currency), OrderID: pi.Metadata["order_id"], Outcome: outcomeOf(pi)}
+	if in.Outcome == "" {
 		in.Outcome = Pending
 	}
 	return in

@@ -142,10 +142,8 @@ func TestStripeReplayedFailure(t *testing.T) {
 }
 
 func TestStripeTimeBudget(t *testing.T) {
-	// The handler's budget: a 25 s Lambda minus the 2 s reserve.
-	if budget := 23 * time.Second; payment.StripeWorstCase >= budget {
-		t.Fatalf("StripeWorstCase %s does not fit the %s budget", payment.StripeWorstCase, budget)
-	}
+	// That StripeWorstCase fits the handler's budget (the function's timeout in template.yaml
+	// minus idem.Reserve) is checked by internal/samtemplate, which reads both.
 	t.Run("a call ends at its context's deadline, without retrying", func(t *testing.T) {
 		release := make(chan struct{})
 		var mu sync.Mutex

@@ -13,16 +13,18 @@
 //	failed (last attempt)      failed                   settled
 //	requires_action            requires_action          settled (the buyer's action brings a webhook)
 //	processing, unconfirmed    pending (if created)     unknown (looked at again next run)
-//	  ... for AbandonAfter     abandoned + released     abandoned (24 h since created by default)
-//	canceled, or no intent     abandoned + released     abandoned
+//	  ... for AbandonAfter     abandoned                abandoned (24 h since created by default)
+//	canceled, or no intent     abandoned                abandoned
 //	error, or another intent   unchanged                unknown
 //
 // Every change is an orders.Store Apply, whose conditions make the run idempotent and safe
 // against webhooks and retries running at the same time: a second run, or a webhook that
 // came first, changes nothing (counted unchanged), and abandoned only applies to an order
 // still open and not updated since the cut-off, so a checkout retry that took the order over
-// meanwhile is left alone. An abandoned order's idempotency record is released (Releaser) so
-// that the buyer's retry of the same key runs again; Store.Begin then restarts the order.
+// meanwhile is left alone. An abandoned order's idempotency record needs no release: a failed
+// attempt released it, and a crashed one's lease (the invocation's deadline) ended long before
+// the order is old enough to reconcile. So the buyer's retry of the same key runs again, and
+// Store.Begin restarts the order.
 //
 // One JSON log line per order, and one summary line per run carrying CloudWatch Embedded
 // Metric Format metrics Settled, Abandoned, Unknown and Unchanged (namespace

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/checkout-idem/checkout/internal/emf"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 )
@@ -33,18 +34,10 @@ type Provider interface {
 	FindByOrder(ctx context.Context, orderID string) (*payment.Intent, error)
 }
 
-// Releaser frees the idempotency record of an abandoned order, so that a retry of its checkout
-// runs again instead of replaying. It must succeed when there is nothing to release.
-type Releaser interface {
-	Release(ctx context.Context, o orders.Order) error
-}
-
 // Options are the dependencies of a Reconciler. Orders and Payments are required.
 type Options struct {
 	Orders   orders.Store
 	Payments Provider
-	// Release is called for each order the run abandons; nil releases nothing.
-	Release Releaser
 	// After (default DefaultAfter), Limit (default DefaultLimit) and AbandonAfter (default
 	// DefaultAbandonAfter): see the package doc.
 	After, AbandonAfter time.Duration
@@ -82,7 +75,7 @@ type Outcome string
 
 const (
 	Settled   Outcome = "settled"   // moved to paid, failed or requires_action
-	Abandoned Outcome = "abandoned" // no charge exists: abandoned (and its record released)
+	Abandoned Outcome = "abandoned" // no charge exists: abandoned
 	Unknown   Outcome = "unknown"   // still open: the provider failed, the intent is not final, or it is not the order's
 	Unchanged Outcome = "unchanged" // already settled by someone else (a webhook, a retry, an earlier run)
 )
@@ -91,9 +84,6 @@ const (
 type Report struct {
 	Examined                               int
 	Settled, Abandoned, Unknown, Unchanged int
-	// ReleaseFailed counts abandoned orders whose record could not be released (logged as
-	// errors; the record's lease or TTL frees it later).
-	ReleaseFailed int
 	// Cutoff is now - After: the run looked at orders last updated before it.
 	Cutoff time.Time
 }
@@ -126,25 +116,20 @@ func (rc *Reconciler) Run(ctx context.Context, now time.Time) (Report, error) {
 			return rep, fmt.Errorf("reconcile: stopped after %d of %d orders: %w", rep.Examined, len(stuck), err)
 		}
 		rep.Examined++
-		out, released := rc.order(ctx, o, now, rep.Cutoff)
-		rep.count(out)
-		if out == Abandoned && !released {
-			rep.ReleaseFailed++
-		}
+		rep.count(rc.order(ctx, o, now, rep.Cutoff))
 	}
 	rc.summary(ctx, now, rep)
 	return rep, nil
 }
 
-// order reconciles one order and logs its line; released is false when an abandoned order's
-// record could not be released.
-func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff time.Time) (out Outcome, released bool) {
+// order reconciles one order and logs its line.
+func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff time.Time) Outcome {
 	log := rc.opts.Logger.With(slog.String("order_id", o.ID), slog.String("status", string(o.Status)),
 		slog.Time("updated_at", o.UpdatedAt))
 	in, err := rc.lookUp(ctx, o)
 	if err != nil {
 		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))
-		return Unknown, true
+		return Unknown
 	}
 	c := orders.Change{To: orders.Abandoned, Amount: o.Amount, Currency: o.Currency, Now: now, UpdatedBefore: cutoff}
 	if in != nil {
@@ -160,34 +145,26 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 	case errors.Is(err, orders.ErrForeignIntent):
 		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)),
 			slog.String("error", err.Error()), slog.String("order_payment_intent_id", a.Order.PaymentIntentID))
-		return Unknown, true
+		return Unknown
 	case err != nil:
 		log.ErrorContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))
-		return Unknown, true
+		return Unknown
 	case !a.Changed && c.To == orders.Pending:
 		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("now", string(a.Order.Status)))
-		return Unknown, true
+		return Unknown
 	case !a.Changed:
 		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unchanged)), slog.String("now", string(a.Order.Status)))
-		return Unchanged, true
+		return Unchanged
 	}
-	switch {
-	case c.To == orders.Pending:
+	out := Settled
+	switch c.To {
+	case orders.Pending:
 		out = Unknown
-	case c.To == orders.Abandoned:
+	case orders.Abandoned:
 		out = Abandoned
-	default:
-		out = Settled
-	}
-	released = true
-	if out == Abandoned && rc.opts.Release != nil {
-		if err := rc.opts.Release.Release(ctx, a.Order); err != nil {
-			released = false
-			log.ErrorContext(ctx, "reconcile order: idempotency record not released", slog.String("error", err.Error()))
-		}
 	}
 	log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(out)), slog.String("to", string(c.To)))
-	return out, released
+	return out
 }
 
 // lookUp asks the provider for o's intent: the one it recorded, else the one created for it
@@ -222,17 +199,14 @@ func target(o payment.Outcome) orders.Status {
 	return orders.Pending
 }
 
+// runMetrics is the constant directive of a run's EMF line.
+var runMetrics = emf.Directive(MetricsNamespace, nil, "Settled", "Abandoned", "Unknown", "Unchanged")
+
 // summary logs the run's line with its EMF metrics.
 func (rc *Reconciler) summary(ctx context.Context, now time.Time, rep Report) {
-	metrics := []any{}
-	for _, n := range []string{"Settled", "Abandoned", "Unknown", "Unchanged"} {
-		metrics = append(metrics, map[string]string{"Name": n, "Unit": "Count"})
-	}
 	rc.opts.Logger.InfoContext(ctx, "reconcile run",
 		slog.Int("Examined", rep.Examined), slog.Int("Settled", rep.Settled), slog.Int("Abandoned", rep.Abandoned),
-		slog.Int("Unknown", rep.Unknown), slog.Int("Unchanged", rep.Unchanged), slog.Int("release_failed", rep.ReleaseFailed),
+		slog.Int("Unknown", rep.Unknown), slog.Int("Unchanged", rep.Unchanged),
 		slog.Time("cutoff", rep.Cutoff),
-		slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), slog.Any("CloudWatchMetrics", []any{map[string]any{
-			"Namespace": MetricsNamespace, "Dimensions": [][]string{{}}, "Metrics": metrics,
-		}})))
+		emf.Block(now, runMetrics))
 }

@@ -1,6 +1,9 @@
 package samtemplate
 
-import "github.com/checkout-idem/checkout/internal/config"
+import (
+	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/orders"
+)
 
 // Function is what the code of one Lambda function needs from template.yaml, and all it may
 // get. One row of Functions per function: a new function (a scheduled reconciler, say) is one
@@ -76,10 +79,20 @@ var Functions = []Function{
 			// Reads the order, then advances its status with a conditional UpdateItem.
 			"OrdersTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 		},
+	}, {
+		// Scheduled, no route: it asks the payment provider about stuck orders (so it reads the
+		// Stripe key), queries the open orders' sparse index and settles orders with a
+		// conditional UpdateItem, nothing else.
+		Name: "ReconcilerFunction",
+		Env: []string{config.EnvPaymentProvider, config.EnvStripeSecretKey, config.EnvStripeSecretKeyARN,
+			config.EnvStripeAPIBase, config.EnvReconcileAfter, config.EnvReconcileLimit},
+		Secrets: map[string]string{config.EnvStripeSecretKeyARN: "StripeSecretKeyArn"},
+		Uses: map[string][]string{
+			"OrdersTable/index/" + orders.OpenIndex: {"dynamodb:Query"},
+			"OrdersTable":                           {"dynamodb:UpdateItem"},
+		},
 	},
 }
-
-// The reconciler (functions/reconciler) is appended in reconciler.go.
 
 // secretEnv are the variables that would hold a secret value: declared empty in the template
 // (so that sam local may set them through env.json), never set in AWS.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/awslabs/goformation/v7/cloudformation/cloudwatch"
 
+	"github.com/checkout-idem/checkout/internal/reconcile"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -45,7 +46,8 @@ func TestAlarms(t *testing.T) {
 		want{"API 5xx", "AWS/ApiGateway", "5xx", map[string]string{"ApiId": "!Ref CheckoutApi", "Stage": "$default"}},
 		// internal/idem's EMF line: namespace Checkout/Idempotency, metric Requests, dimension Outcome.
 		want{"the unavailable outcome", "Checkout/Idempotency", "Requests", map[string]string{"Outcome": "unavailable"}},
-		want{"a burst of webhook rejections", webhook.RejectionNamespace, "Rejected", map[string]string{}},
+		want{"a burst of webhook rejections", webhook.MetricsNamespace, "Rejected", map[string]string{}},
+		want{"the reconciler's backlog (orders it could not settle)", reconcile.MetricsNamespace, "Unknown", map[string]string{}},
 	)
 	for _, w := range wants {
 		id, a := alarmOn(alarms, w.namespace, w.metric, w.dims)

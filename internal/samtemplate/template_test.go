@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/goformation/v7"
@@ -23,6 +24,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
 )
 
 const (
@@ -343,6 +345,11 @@ func TestFunctionsRunTheMakefileBootstrap(t *testing.T) {
 			}
 			if timeout == nil || *timeout >= 30 {
 				t.Errorf("Timeout = %d, want under the HTTP API's 30 s integration timeout", deref(timeout))
+			}
+			// The Stripe client's worst case (timeouts and retries) fits inside what a checkout
+			// or reconciler handler has: the function's timeout minus the engine's reserve.
+			if budget := time.Duration(deref(timeout))*time.Second - idem.Reserve; name != "WebhookFunction" && payment.StripeWorstCase >= budget {
+				t.Errorf("payment.StripeWorstCase %s does not fit the %s a handler has (Timeout %d s - idem.Reserve)", payment.StripeWorstCase, budget, deref(timeout))
 			}
 			if name == "WebhookFunction" && deref(timeout) > 10 {
 				t.Errorf("Timeout = %d, want at most 10 s: a delivery is a few DynamoDB calls and a 5 s wait", deref(timeout))

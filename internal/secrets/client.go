@@ -16,7 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/checkout-idem/checkout/internal/awsenv"
 )
 
 // EnvEndpoint is the SDK's standard variable for another Secrets Manager endpoint (a stand-in
@@ -44,29 +44,18 @@ var _ Fetcher = (*Client)(nil)
 // AWS_ENDPOINT_URL) replaces the regional endpoint; with one and no credentials in the
 // environment, dummy credentials and us-east-1 are used.
 func NewLambdaClient() *Client {
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = os.Getenv("AWS_DEFAULT_REGION")
-	}
-	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	endpoint := os.Getenv(EnvEndpoint)
 	if endpoint == "" {
 		endpoint = os.Getenv("AWS_ENDPOINT_URL")
 	}
-	if endpoint != "" {
-		if region == "" {
-			region = "us-east-1"
-		}
-		if id == "" {
-			id, secret = "local", "local"
-		}
-	} else {
+	region, creds := awsenv.Lambda(endpoint)
+	if endpoint == "" {
 		endpoint = "https://secretsmanager." + region + ".amazonaws.com"
 	}
 	return &Client{
 		endpoint: strings.TrimSuffix(endpoint, "/"),
 		region:   region,
-		creds:    aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		creds:    creds,
 		http:     &http.Client{Timeout: 5 * time.Second},
 		signer:   v4.NewSigner(),
 	}

@@ -61,3 +61,20 @@ func AssertProblem(t testing.TB, w *httptest.ResponseRecorder, status int, typ s
 	}
 	return p
 }
+
+// Eventually retries check until it passes, for at most 5 s: for reads that are eventually
+// consistent (a DynamoDB index). It polls a condition; it does not wait for time to pass.
+func Eventually(t testing.TB, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/checkout-idem/checkout/internal/emf"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/problem"
@@ -194,22 +195,15 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request) {
 // reject answers a delivery refused before the engine saw it, and logs one line with the reason
 // (an error from Verify or ParseEvent, which never carries a secret or a signature). The line
 // is also a CloudWatch Embedded Metric Format record: metric Rejected in namespace
-// RejectionNamespace, which the template's alarm on a burst of rejections (a wrong or missing
+// MetricsNamespace, which the template's alarm on a burst of rejections (a wrong or missing
 // secret, or an attack) watches.
 func (h *handler) reject(w http.ResponseWriter, r *http.Request, scheme string, p problem.Problem, reason string) {
 	h.Logger.WarnContext(r.Context(), "webhook rejected",
 		slog.String("scheme", scheme), slog.Int("status", p.Status), slog.String("type", p.Type),
 		slog.String("reason", reason), slog.Int("Rejected", 1),
-		slog.Group("_aws", slog.Int64("Timestamp", h.Now().UnixMilli()), rejectionMetric))
+		emf.Block(h.Now(), rejectionMetric))
 	problem.Write(w, p)
 }
 
-// RejectionNamespace is the CloudWatch namespace of the Rejected metric (no dimensions).
-const RejectionNamespace = "Checkout/Webhooks"
-
 // rejectionMetric is the constant directive of reject's EMF record.
-var rejectionMetric = slog.Any("CloudWatchMetrics", []any{map[string]any{
-	"Namespace":  RejectionNamespace,
-	"Dimensions": [][]string{{}},
-	"Metrics":    []any{map[string]string{"Name": "Rejected", "Unit": "Count"}},
-}})
+var rejectionMetric = emf.Directive(MetricsNamespace, nil, "Rejected")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/checkout-idem/checkout/internal/emf"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/problem"
 )
@@ -121,7 +122,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		// intent must not mark this order paid. Counted, for an alarm.
 		log.WarnContext(ctx, "webhook ignored", slog.String("reason", ReasonForeignIntent),
 			slog.String("order_payment_intent_id", a.Order.PaymentIntentID), slog.Int("ForeignIntent", 1),
-			slog.Group("_aws", slog.Int64("Timestamp", now.UnixMilli()), foreignIntentEMF))
+			emf.Block(now, foreignIntentEMF))
 		writeResult(w, Result{OrderID: ev.Object.OrderID, Reason: ReasonForeignIntent})
 		return
 	case err != nil:
@@ -139,11 +140,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 }
 
 // foreignIntentEMF is the constant CloudWatchMetrics directive of the foreign-intent warning.
-var foreignIntentEMF = slog.Any("CloudWatchMetrics", []any{map[string]any{
-	"Namespace":  MetricsNamespace,
-	"Dimensions": [][]string{{}},
-	"Metrics":    []any{map[string]string{"Name": "ForeignIntent", "Unit": "Count"}},
-}})
+var foreignIntentEMF = emf.Directive(MetricsNamespace, nil, "ForeignIntent")
 
 func writeResult(w http.ResponseWriter, res Result) {
 	res.Received = true

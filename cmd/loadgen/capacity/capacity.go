@@ -43,8 +43,6 @@ type Call struct {
 	// written item (-1: none returned); Put the sizes of the items a Put wrote (-1: not a Put).
 	Old []int `json:"old,omitempty"`
 	Put []int `json:"put,omitempty"`
-	// Strong is true for a strongly consistent read.
-	Strong bool `json:"strong,omitempty"`
 }
 
 // Units returns the read and write units of c, and whether they were computed from the
@@ -120,7 +118,7 @@ func Option(rec Recorder) func(*dynamodb.Options) {
 					if lc, ok := lambdacontext.FromContext(ctx); ok {
 						c.RequestID = lc.AwsRequestID
 					}
-					c.Put, c.Strong = askAndSize(in.Parameters)
+					c.Put = askAndSize(in.Parameters)
 					out, md, err := next.HandleInitialize(ctx, in)
 					c.OK = err == nil
 					if err == nil {
@@ -140,8 +138,8 @@ func Option(rec Recorder) func(*dynamodb.Options) {
 }
 
 // askAndSize sets ReturnConsumedCapacity on the input and returns the sizes of the items it
-// puts, and whether it is a strongly consistent read.
-func askAndSize(p any) (put []int, strong bool) {
+// puts.
+func askAndSize(p any) (put []int) {
 	total := types.ReturnConsumedCapacityTotal
 	switch in := p.(type) {
 	case *dynamodb.PutItemInput:
@@ -153,7 +151,6 @@ func askAndSize(p any) (put []int, strong bool) {
 		in.ReturnConsumedCapacity = total
 	case *dynamodb.GetItemInput:
 		in.ReturnConsumedCapacity = total
-		strong = in.ConsistentRead != nil && *in.ConsistentRead
 	case *dynamodb.QueryInput:
 		in.ReturnConsumedCapacity = total
 	case *dynamodb.ScanInput:
@@ -174,7 +171,7 @@ func askAndSize(p any) (put []int, strong bool) {
 			put = append(put, n)
 		}
 	}
-	return put, strong
+	return put
 }
 
 // returned is the consumed capacity an output carries: total, read and write units (-1 total
@@ -271,23 +268,11 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
+		return sum(v.Value, func(s string) int { return len(s) })
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += numberSize(s)
-		}
-		return n
+		return sum(v.Value, numberSize)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return sum(v.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range v.Value {
@@ -302,6 +287,15 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+// sum is the total of size over the elements of a set.
+func sum[T any](set []T, size func(T) int) int {
+	n := 0
+	for _, e := range set {
+		n += size(e)
+	}
+	return n
 }
 
 // numberSize: (significant digits + 1) / 2, plus one byte.

@@ -48,7 +48,7 @@ func TestUnits(t *testing.T) {
 		computed bool
 	}{
 		{"a returned write is taken as returned", Call{Op: "PutItem", OK: true, CU: 2}, 0, 2, false},
-		{"a returned read is taken as returned", Call{Op: "GetItem", OK: true, CU: 1, Strong: true}, 1, 0, false},
+		{"a returned read is taken as returned", Call{Op: "GetItem", OK: true, CU: 1}, 1, 0, false},
 		{"a failed conditional put costs the existing item's KB", Call{Op: "PutItem", CU: -1, Old: []int{1500}, Put: []int{100}}, 0, 2, true},
 		{"a failed conditional put costs at least 1", Call{Op: "PutItem", CU: -1, Old: []int{-1}, Put: []int{10}}, 0, 1, true},
 		{"a transaction costs 2 per KB of each item, whatever Local returned", Call{Op: "TransactWriteItems", OK: true, CU: 16, WCU: 16, Put: []int{2100, -1}}, 0, 2*3 + 2, true},

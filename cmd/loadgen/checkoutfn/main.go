@@ -1,12 +1,12 @@
 // Command checkoutfn is functions/checkout with one addition, for make bench: its DynamoDB
 // client carries the capacity middleware (cmd/loadgen/capacity), which asks DynamoDB for the
 // consumed capacity of every request and writes one line per request to standard error. The
-// wiring is the function's own (config.FromEnv, app.LoadLambda, app.NewPayments,
-// Deps.Checkout, the payload 2.0 adapter), so it runs the checkout as deployed; the Powertools
-// peer carries the same middleware on its client.
+// wiring is the function's own (app.CheckoutHandler, the payload 2.0 adapter), so it runs the
+// checkout as deployed; the Powertools peer carries the same middleware on its client.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -14,26 +14,14 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
-	"github.com/checkout-idem/checkout/internal/apigw"
 	"github.com/checkout-idem/checkout/internal/app"
-	"github.com/checkout-idem/checkout/internal/config"
 )
 
 func main() {
-	cfg, err := config.FromEnv()
+	h, err := app.CheckoutHandler(context.Background(), os.Stdout, capacity.Option(capacity.Lines(os.Stderr)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
 		os.Exit(1)
 	}
-	deps, err := app.LoadLambda(cfg, os.Stdout, capacity.Option(capacity.Lines(os.Stderr)))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
-		os.Exit(1)
-	}
-	if deps.Payments, deps.Provider, err = app.NewPayments(cfg, deps.Logger); err != nil {
-		fmt.Fprintln(os.Stderr, "checkoutfn:", err)
-		os.Exit(1)
-	}
-	deps.Logger.Info("checkout function ready", "storage", deps.Storage, "payments", deps.Provider)
-	lambda.Start(httpadapter.NewV2(deps.Checkout(apigw.Principal)).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }
