@@ -15,8 +15,8 @@ var rekeyCases = []struct {
 }{
 	{"rekey records the new provider key and when, only from the key it replaces", func(t *testing.T, h harness) {
 		ctx := context.Background()
-		o := sample("rk")
-		mustCreate(t, h, o)
+		h.load(t, "tee", 2)
+		o := reserve(t, h, sample("rk"), teeShards)
 		at := t0.Add(3 * time.Minute)
 		if err := h.store.Rekey(ctx, o.ID, o.ProviderKey, o.ProviderKey+"/2", at); err != nil {
 			t.Fatal(err)
@@ -27,8 +27,7 @@ var rekeyCases = []struct {
 		want := o
 		want.ProviderKey, want.ProviderKeyAt = o.ProviderKey+"/2", at
 		assertOrder(t, h, want)
-		w, err := h.store.Begin(sample("rk")) // a takeover keeps the key in use and its time
-		mustCommit(t, h, w, err)
+		reserve(t, h, sample("rk"), teeShards) // a takeover keeps the key in use and its time
 		assertOrder(t, h, want)
 	}},
 	{"rekey refuses an order that is no longer created, and an unknown one", func(t *testing.T, h harness) {

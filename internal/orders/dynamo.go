@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -19,12 +20,14 @@ type DynamoDBAPI interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // DynamoStore keeps orders in a DynamoDB table shaped like Table.
 type DynamoStore struct {
 	client DynamoDBAPI
 	table  string
+	stock  string // the catalog table, whose shard items hold the units (see WithStock)
 }
 
 var _ Store = (*DynamoStore)(nil)
@@ -33,6 +36,10 @@ var _ Store = (*DynamoStore)(nil)
 func NewDynamoStore(client DynamoDBAPI, table string) *DynamoStore {
 	return &DynamoStore{client: client, table: table}
 }
+
+// WithStock makes the store take and put back units in the shard items of table (the
+// catalog's, package stock) and returns it. Reserve needs it.
+func (s *DynamoStore) WithStock(table string) *DynamoStore { s.stock = table; return s }
 
 // Attributes besides PartitionKey, OpenAttribute and UpdatedAttribute. Times are fixed-width
 // RFC 3339 strings in UTC with nanoseconds; status_rank (Status.Rank) is what conditions compare.
@@ -51,6 +58,11 @@ const (
 	attrProvKeyAt = "provider_key_at"
 	attrRefunded  = "amount_refunded" // absent until a refund
 	attrCreated   = "created_at"
+	attrLines     = "lines"         // a list of maps (Line); absent without lines
+	attrDraws     = "draws"         // a list of maps (stock.Draw); absent without lines
+	attrUnits     = "units"         // Units; absent without lines
+	attrPurchase  = "purchase"      // purchase(o): what a retry of its Reserve must ask for
+	attrReason    = "refund_reason" // absent unless set
 )
 
 func (s *DynamoStore) key(id string) map[string]types.AttributeValue {
@@ -108,7 +120,7 @@ func orderItem(o Order) map[string]types.AttributeValue {
 		UpdatedAttribute: ddb.S(formatTime(o.UpdatedAt)),
 	}
 	for k, v := range map[string]string{attrIntent: o.PaymentIntentID, attrEmail: o.CustomerEmail,
-		attrOwner: o.Owner, attrMethod: o.PaymentMethod, attrProvKey: o.ProviderKey} {
+		attrOwner: o.Owner, attrMethod: o.PaymentMethod, attrProvKey: o.ProviderKey, attrReason: o.RefundReason} {
 		if v != "" {
 			item[k] = ddb.S(v)
 		}
@@ -122,7 +134,26 @@ func orderItem(o Order) map[string]types.AttributeValue {
 	if o.Status.Open() {
 		item[OpenAttribute] = ddb.S(string(o.Status))
 	}
+	for a, v := range unitAttributes(o) {
+		item[a] = v
+	}
 	return item
+}
+
+// unitAttributes returns the attributes of o's lines and units (none without lines).
+func unitAttributes(o Order) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{}
+	if len(o.Lines) == 0 {
+		return out
+	}
+	lines, _ := attributevalue.Marshal(o.Lines) // plain structs: cannot fail
+	draws, _ := attributevalue.Marshal(o.Draws)
+	out[attrLines], out[attrDraws] = lines, draws
+	out[attrPurchase] = ddb.S(purchase(o))
+	if o.Units != NoUnits {
+		out[attrUnits] = ddb.S(string(o.Units))
+	}
+	return out
 }
 
 func itemOrder(item map[string]types.AttributeValue) (Order, error) {
@@ -136,8 +167,20 @@ func itemOrder(item map[string]types.AttributeValue) (Order, error) {
 		Owner:           ddb.String(item, attrOwner),
 		PaymentMethod:   ddb.String(item, attrMethod),
 		ProviderKey:     ddb.String(item, attrProvKey),
+		Units:           Units(ddb.String(item, attrUnits)),
+		RefundReason:    ddb.String(item, attrReason),
 	}
 	var err error
+	if v, ok := item[attrLines]; ok {
+		if err = attributevalue.Unmarshal(v, &o.Lines); err != nil {
+			return Order{}, fmt.Errorf("orders: stored order %s: lines: %w", o.ID, err)
+		}
+	}
+	if v, ok := item[attrDraws]; ok {
+		if err = attributevalue.Unmarshal(v, &o.Draws); err != nil {
+			return Order{}, fmt.Errorf("orders: stored order %s: draws: %w", o.ID, err)
+		}
+	}
 	if o.Amount, err = ddb.Int(item, attrAmount); err != nil {
 		return Order{}, fmt.Errorf("orders: stored order %s: %w", o.ID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,49 +13,157 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
 // Apply implements Store: one UpdateItem whose condition holds the rules of Change, so
-// concurrent events cannot move an order backwards or apply another intent's outcome. When
-// the condition fails, the item returned with ALL_OLD (or a consistent read, on emulators
-// that do not return it) tells an unknown order from a foreign intent from a change that
-// was already made.
+// concurrent events cannot move an order backwards or apply another intent's outcome, and says
+// that no units move. When the condition fails, the item returned with ALL_OLD (or a
+// consistent read, on emulators that do not return it) tells an unknown order from a foreign
+// intent from a change that was already made, and from one that moves units: that one is a
+// TransactWriteItems of the same update, conditioned on the units' state, with a put-back or a
+// take per draw.
 func (s *DynamoStore) Apply(ctx context.Context, id string, c Change) (Applied, error) {
 	if err := checkChange(id, c); err != nil {
 		return Applied{}, err
 	}
-	in := s.applyInput(id, c)
-	for attempt := 0; ; attempt++ {
-		out, err := s.client.UpdateItem(ctx, in)
-		if err == nil {
-			o, err := itemOrder(out.Attributes)
-			return Applied{Changed: true, Order: o}, err
+	var old *Order // as last seen; nil before the first failed condition
+	known := stock.Known{}
+	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
+		e := keep
+		if old != nil {
+			e = unitsEffect(*old, c.To)
 		}
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
-			return Applied{}, fmt.Errorf("orders: apply %s: %w", id, err)
+		var item map[string]types.AttributeValue
+		var done bool
+		var a Applied
+		var err error
+		switch e {
+		case keep:
+			a, item, done, err = s.applyUpdate(ctx, id, c, stillCond(c.To))
+		case retake:
+			o := *old
+			draws, short := stock.Plan(o.ID, needs(o.Lines), known)
+			if short != nil {
+				// The units are gone: record the payment all the same (the money moved), its
+				// units still released; the caller refunds it.
+				a, item, done, err = s.applyUpdate(ctx, id, c, "#units = :released")
+				a.Unstocked = a.Changed
+				break
+			}
+			o.Draws = draws
+			a, item, done, err = s.applyUnits(ctx, id, c, o, e, known)
+		default:
+			a, item, done, err = s.applyUnits(ctx, id, c, *old, e, known)
 		}
-		var old Order
-		if len(ccf.Item) > 0 {
-			old, err = itemOrder(ccf.Item)
-		} else { // absent, or an emulator that does not return ALL_OLD
-			old, err = s.Get(ctx, id)
+		if done || err != nil {
+			return a, err
 		}
+		if item == nil && old != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return Applied{}, ctx.Err()
+			}
+			continue // a shard was short, or a transaction conflicted: plan again
+		}
+		o, err := s.stored(ctx, id, item)
 		switch {
 		case err != nil:
 			return Applied{}, err // ErrNotFound included
-		case !ownIntent(old, c):
-			return Applied{Order: old}, fmt.Errorf("%w: order %s has intent %q, the change %q", ErrForeignIntent, id, old.PaymentIntentID, c.IntentID)
-		case !applies(old, c):
-			return Applied{Order: old}, nil
-		case attempt >= 2:
-			return Applied{Order: old}, fmt.Errorf("orders: apply %s: condition failed on an order it applies to", id)
+		case !ownIntent(o, c):
+			return Applied{Order: o}, fmt.Errorf("%w: order %s has intent %q, the change %q", ErrForeignIntent, id, o.PaymentIntentID, c.IntentID)
+		case !applies(o, c):
+			return Applied{Order: o}, nil
 		}
-		// Changed between the update and the read: try again.
+		old = &o // it moves units, or changed between the write and the read: try again
 	}
+	return Applied{}, fmt.Errorf("orders: apply %s: condition failed on an order it applies to", id)
 }
 
-func (s *DynamoStore) applyInput(id string, c Change) *dynamodb.UpdateItemInput {
+// stillCond returns the condition that c moves no units: none are held when it puts them back,
+// none released when it takes them again.
+func stillCond(to Status) string {
+	switch to {
+	case Failed, Abandoned:
+		return "NOT (#units = :held)"
+	case Paid:
+		return "NOT (#units = :released)"
+	}
+	return ""
+}
+
+// applyUpdate applies c with one UpdateItem on the extra condition unitsCond (names #units,
+// values :held and :released). done reports success; a failed condition returns the stored
+// item (ALL_OLD, possibly empty).
+func (s *DynamoStore) applyUpdate(ctx context.Context, id string, c Change, unitsCond string) (a Applied, item map[string]types.AttributeValue, done bool, err error) {
+	u, cond := s.changeUpdate(c)
+	if unitsCond != "" {
+		u.name(attrUnits)
+		for _, v := range []Units{Held, Released} {
+			if strings.Contains(unitsCond, ":"+string(v)) {
+				u.value(string(v), ddb.S(string(v)))
+			}
+		}
+		cond += " AND " + unitsCond
+	}
+	in := ddb.UpdateInput(u.item(s.table, s.key(id), cond))
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.client.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		o, err := itemOrder(out.Attributes)
+		return Applied{Changed: true, Order: o}, nil, true, err
+	case errors.As(err, &ccf):
+		if ccf.Item == nil {
+			ccf.Item = map[string]types.AttributeValue{}
+		}
+		return Applied{}, ccf.Item, false, nil
+	}
+	return Applied{}, nil, false, fmt.Errorf("orders: apply %s: %w", id, err)
+}
+
+// applyUnits applies c to o (as stored, with the draws to move) with the units moved by e, in
+// one TransactWriteItems. A failed condition on the order returns the stored item; on a shard
+// (a take), it records the shard's units in known and returns a nil item, as does a conflict
+// after its backoff.
+func (s *DynamoStore) applyUnits(ctx context.Context, id string, c Change, o Order, e effect, known stock.Known) (a Applied, item map[string]types.AttributeValue, done bool, err error) {
+	u, cond := s.changeUpdate(c)
+	items := s.unitsWrites(u, &cond, o, e)
+	items = append([]types.TransactWriteItem{{Update: u.item(s.table, s.key(id), cond)}}, items...)
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	switch {
+	case err == nil:
+		o.Units = Held
+		if e == release {
+			o.Units = Released
+		}
+		return Applied{Changed: true, Order: changed(o, c)}, nil, true, nil
+	case !errors.As(err, &tce):
+		return Applied{}, nil, false, fmt.Errorf("orders: apply %s: %w", id, err)
+	}
+	for i, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			if i == 0 {
+				if r.Item == nil {
+					r.Item = map[string]types.AttributeValue{}
+				}
+				return Applied{}, r.Item, false, nil
+			}
+			units, _ := stock.UnitsOf(r.Item)
+			known[o.Draws[i-1].Key()] = units
+		case "TransactionConflict":
+			if err := backoff(ctx, len(known)); err != nil {
+				return Applied{}, nil, false, err
+			}
+		}
+	}
+	return Applied{}, nil, false, nil
+}
+
+// changeUpdate returns the update and condition of c, without the units.
+func (s *DynamoStore) changeUpdate(c Change) (*update, string) {
 	u := newUpdate()
 	u.setTo(UpdatedAttribute, ddb.S(formatTime(c.Now)))
 	amount, curr := u.name(attrAmount), u.name(attrCurr)
@@ -71,6 +180,9 @@ func (s *DynamoStore) applyInput(id string, c Change) *dynamodb.UpdateItemInput 
 	}
 	if c.To == Refunded {
 		u.setTo(attrRefunded, ddb.N(c.AmountRefunded))
+		if c.Reason != "" {
+			u.setTo(attrReason, ddb.S(c.Reason))
+		}
 	}
 	if partialRefund(c) {
 		cond += " AND (attribute_not_exists(#amount_refunded) OR #amount_refunded < :amount_refunded)"
@@ -84,9 +196,7 @@ func (s *DynamoStore) applyInput(id string, c Change) *dynamodb.UpdateItemInput 
 			cond += " AND #status_rank <= " + u.value("open_rank", ddb.N(int64(Pending.Rank())))
 		}
 	}
-	in := ddb.UpdateInput(u.item(s.table, s.key(id), cond))
-	in.ReturnValues = types.ReturnValueAllNew
-	return in
+	return u, cond
 }
 
 // Stuck implements Store: one Query of OpenIndex per open status (eventually consistent, as

@@ -1,13 +1,20 @@
 package orders
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
 // update builds an UpdateExpression with its names and values.
@@ -72,16 +79,11 @@ func (u *update) item(table string, key map[string]types.AttributeValue, cond st
 	}
 }
 
-// Begin implements Store: the write is a types.TransactWriteItem holding one Update, conditioned
-// on the order being absent, or Created or Abandoned with the same cart, amount, currency,
-// e-mail and payment method. CreatedAt and ProviderKey are written with
-// if_not_exists, so a reset keeps the stored ones; a reset also drops the intent and refunds
-// of the attempt it replaces.
-func (s *DynamoStore) Begin(o Order) (any, error) {
-	if err := checkBegin(o); err != nil {
-		return nil, err
-	}
-	o = normalize(o)
+// reserveItem returns the Update of Reserve's transaction: o, Created with its units Held, on
+// condition that it is absent, or Created with its units Released, or Abandoned, for the same
+// purchase. CreatedAt and ProviderKey are written with if_not_exists, so a retake keeps the
+// stored ones; it drops the intent and refunds of the attempt it replaces.
+func (s *DynamoStore) reserveItem(o Order) types.TransactWriteItem {
 	u := newUpdate()
 	u.setTo(attrCart, ddb.S(o.CartID))
 	u.setTo(attrAmount, ddb.N(o.Amount))
@@ -91,30 +93,161 @@ func (s *DynamoStore) Begin(o Order) (any, error) {
 	u.setString(attrEmail, o.CustomerEmail)
 	u.setString(attrOwner, o.Owner)
 	u.setString(attrMethod, o.PaymentMethod)
+	for a, v := range unitAttributes(o) {
+		u.setTo(a, v)
+	}
 	for a, v := range map[string]string{attrCreated: formatTime(o.CreatedAt), attrProvKey: o.ProviderKey} {
 		u.set = append(u.set, u.name(a)+" = if_not_exists("+u.name(a)+", "+u.value(a, ddb.S(v))+")")
 	}
-	u.remove = append(u.remove, u.name(attrIntent), u.name(attrRefunded))
-	u.value("abandoned", ddb.S(string(Abandoned)))
-	// The same purchase only: a created order asked for other parameters is a key reused for
-	// another request (its record released after a failure), and must keep its own, since a
-	// charge for it may exist.
-	same := []string{"#cart_id = :cart_id", "#amount = :amount", "#currency = :currency"}
-	for _, a := range []string{attrEmail, attrMethod} {
-		if _, set := u.values[":"+a]; set {
-			same = append(same, u.name(a)+" = :"+a)
-		} else {
-			same = append(same, "attribute_not_exists("+u.name(a)+")")
-		}
-	}
-	cond := "attribute_not_exists(#pk) OR ((#status = :status OR #status = :abandoned) AND " + strings.Join(same, " AND ") + ")"
-	return types.TransactWriteItem{Update: u.item(s.table, s.key(o.ID), cond)}, nil
+	u.remove = append(u.remove, u.name(attrIntent), u.name(attrRefunded), u.name(attrReason))
+	cond := fmt.Sprintf("attribute_not_exists(#pk) OR (#purchase = :purchase AND ((#status = :status AND #units = %s) OR #status = %s))",
+		u.value("released", ddb.S(string(Released))), u.value("abandoned", ddb.S(string(Abandoned))))
+	return types.TransactWriteItem{Update: u.item(s.table, s.key(o.ID), cond)}
 }
 
-// Settle implements Store: the write is a types.TransactWriteItem holding one Update,
-// conditioned on the order existing with a rank at most to's and no other intent.
-func (s *DynamoStore) Settle(id string, to Status, intentID string, now time.Time) (any, error) {
-	if err := checkSettle(id, to); err != nil {
+// Reserve implements Store: one TransactWriteItems of the order and a conditional Update per
+// draw. A failed condition on a shard tells its units (ALL_OLD), and the next round plans
+// around it; on the order, the stored order tells a retry (nothing to take) from a conflict.
+func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]int) (Order, error) {
+	if err := checkReserve(o, shards); err != nil {
+		return Order{}, err
+	}
+	if s.stock == "" {
+		return Order{}, fmt.Errorf("orders: reserve %s: the store has no stock table (WithStock)", o.ID)
+	}
+	o = normalize(o)
+	o.Status, o.Units, o.PaymentIntentID, o.AmountRefunded, o.RefundReason = Created, Held, "", 0, ""
+	o.Lines = withShards(o.Lines, shards)
+	known := stock.Known{}
+	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
+		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
+		if short != nil {
+			return Order{}, &stock.ShortError{SKUs: short}
+		}
+		o.Draws = draws
+		items := []types.TransactWriteItem{s.reserveItem(o)}
+		for _, d := range draws {
+			items = append(items, stock.Take(s.stock, d))
+		}
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return o, nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return Order{}, fmt.Errorf("orders: reserve %s: %w", o.ID, err)
+		}
+		conflict := false
+		for i, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				if i > 0 {
+					units, _ := stock.UnitsOf(r.Item) // an absent shard holds none
+					known[draws[i-1].Key()] = units
+					continue
+				}
+				old, err := s.stored(ctx, o.ID, r.Item)
+				switch {
+				case err != nil:
+					return Order{}, err
+				case reserved(old, o):
+					return old, nil
+				case !retakable(old, o):
+					return old, fmt.Errorf("%w: reserve %s: order is %s with units %q, or was made for another purchase", ErrConflict, o.ID, old.Status, old.Units)
+				}
+				conflict = true // it changed between the write and the read: try again
+			case "TransactionConflict":
+				conflict = true
+			}
+		}
+		if conflict {
+			if err := backoff(ctx, attempt); err != nil {
+				return Order{}, err
+			}
+		}
+	}
+	return Order{}, fmt.Errorf("orders: reserve %s: no plan held after %d attempts", o.ID, maxReserveAttempts)
+}
+
+// stored returns the order of a failed condition's item (ALL_OLD), reading it when the
+// emulator did not return it.
+func (s *DynamoStore) stored(ctx context.Context, id string, item map[string]types.AttributeValue) (Order, error) {
+	if len(item) > 0 {
+		return itemOrder(item)
+	}
+	return s.Get(ctx, id)
+}
+
+// backoff waits before retry attempt+1 of a write that met a concurrent transaction: 5 ms
+// doubling to 320 ms, ±50 %, so colliding requests do not collide again.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
+	t := time.NewTimer(d/2 + rand.N(d))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// unitsWrites returns the items that move o's draws with its update: put back (release) or
+// taken (retake), and adds to u and cond what the order's units must be and become.
+func (s *DynamoStore) unitsWrites(u *update, cond *string, o Order, e effect) []types.TransactWriteItem {
+	var items []types.TransactWriteItem
+	held, released := ddb.S(string(Held)), ddb.S(string(Released))
+	switch e {
+	case release:
+		*cond += " AND " + u.name(attrUnits) + " = " + u.value("held", held)
+		u.setTo(attrUnits, released)
+		for _, d := range o.Draws {
+			items = append(items, stock.PutBack(s.stock, d))
+		}
+	case retake:
+		*cond += " AND " + u.name(attrUnits) + " = " + u.value("released", released)
+		u.setTo(attrUnits, held)
+		draws, _ := attributevalue.Marshal(o.Draws)
+		u.setTo(attrDraws, draws)
+		for _, d := range o.Draws {
+			items = append(items, stock.Take(s.stock, d))
+		}
+	}
+	return items
+}
+
+// Release implements Store: one TransactWriteItems of the order (Created, units Held) and a
+// put-back per draw.
+func (s *DynamoStore) Release(ctx context.Context, o Order, now time.Time) error {
+	u := newUpdate()
+	u.setTo(UpdatedAttribute, ddb.S(formatTime(now)))
+	cond := "attribute_exists(#pk) AND " + u.name(attrStatus) + " = " + u.value("created", ddb.S(string(Created)))
+	items := append([]types.TransactWriteItem{{}}, s.unitsWrites(u, &cond, o, release)...)
+	items[0] = types.TransactWriteItem{Update: u.item(s.table, s.key(o.ID), cond)}
+	for attempt := 0; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		var tce *types.TransactionCanceledException
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &tce) || len(tce.CancellationReasons) == 0:
+			return fmt.Errorf("orders: release %s: %w", o.ID, err)
+		case aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+			return nil // released already, or no longer Created: its units are where they belong
+		case attempt >= 5:
+			return fmt.Errorf("orders: release %s: %w", o.ID, err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// Settle implements Store: types.TransactWriteItems, the order's Update, conditioned on the
+// order existing with a rank at most to's, no other intent and its units not released, and
+// for Failed of an order holding units, a put-back per draw (on condition they are held).
+func (s *DynamoStore) Settle(o Order, to Status, intentID string, now time.Time) ([]any, error) {
+	if err := checkSettle(o.ID, to); err != nil {
 		return nil, err
 	}
 	u := newUpdate()
@@ -125,5 +258,15 @@ func (s *DynamoStore) Settle(id string, to Status, intentID string, now time.Tim
 		u.setTo(attrIntent, ddb.S(intentID))
 		cond += " AND (attribute_not_exists(#payment_intent_id) OR #payment_intent_id = :payment_intent_id)"
 	}
-	return types.TransactWriteItem{Update: u.item(s.table, s.key(id), cond)}, nil
+	var items []types.TransactWriteItem
+	if to == Failed && o.Units == Held {
+		items = s.unitsWrites(u, &cond, o, release)
+	} else {
+		cond += " AND NOT (" + u.name(attrUnits) + " = " + u.value("released", ddb.S(string(Released))) + ")"
+	}
+	out := []any{types.TransactWriteItem{Update: u.item(s.table, s.key(o.ID), cond)}}
+	for _, it := range items {
+		out = append(out, it)
+	}
+	return out, nil
 }

@@ -2,24 +2,34 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
-// MemoryStore keeps orders in a map: the embedded default of `make run` and the fast store of
-// unit tests. The functions Begin and Settle return take its own lock and call nothing else,
-// so running them under idem.MemoryStore's lock cannot deadlock.
+// MemoryStore keeps orders in a map, and their units in a stock.Memory: the embedded default
+// of `make run` and the fast store of unit tests. The function Settle returns takes its own
+// lock (and the stock's) and calls nothing else, so running it under idem.MemoryStore's lock
+// cannot deadlock. Locks are taken in one order: the orders', then the stock's.
 type MemoryStore struct {
 	mu     sync.Mutex
 	orders map[string]Order
+	units  *stock.Memory
 }
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty store.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{orders: map[string]Order{}} }
+// NewMemoryStore returns an empty store with stock of its own (see WithStock).
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{orders: map[string]Order{}, units: stock.NewMemory()}
+}
+
+// WithStock makes the store take and put back units in units (the catalog's) and returns it.
+func (s *MemoryStore) WithStock(units *stock.Memory) *MemoryStore { s.units = units; return s }
 
 // Get implements Store.
 func (s *MemoryStore) Get(_ context.Context, id string) (Order, error) {
@@ -32,45 +42,86 @@ func (s *MemoryStore) Get(_ context.Context, id string) (Order, error) {
 	return o, nil
 }
 
-// Begin implements Store; the write is a func() error.
-func (s *MemoryStore) Begin(o Order) (any, error) {
-	if err := checkBegin(o); err != nil {
-		return nil, err
+// Reserve implements Store.
+func (s *MemoryStore) Reserve(_ context.Context, o Order, shards map[string]int) (Order, error) {
+	if err := checkReserve(o, shards); err != nil {
+		return Order{}, err
 	}
 	o = normalize(o)
-	o.Status, o.PaymentIntentID, o.AmountRefunded = Created, "", 0
-	return func() error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		old, ok := s.orders[o.ID]
-		if ok {
-			if !beginnable(old.Status) {
-				return fmt.Errorf("%w: begin %s: order is %s", ErrConflict, o.ID, old.Status)
-			}
-			if !samePurchase(old, o) {
-				return fmt.Errorf("%w: begin %s: order was created for other parameters", ErrConflict, o.ID)
-			}
-			o.CreatedAt, o.ProviderKey, o.ProviderKeyAt = old.CreatedAt, old.ProviderKey, old.ProviderKeyAt
+	o.Status, o.Units, o.PaymentIntentID, o.AmountRefunded, o.RefundReason = Created, Held, "", 0, ""
+	o.Lines = withShards(o.Lines, shards)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.orders[o.ID]
+	if ok {
+		if reserved(old, o) {
+			return old, nil
 		}
-		s.orders[o.ID] = o
-		return nil
-	}, nil
+		if !retakable(old, o) {
+			return old, fmt.Errorf("%w: reserve %s: order is %s with units %q, or was made for another purchase", ErrConflict, o.ID, old.Status, old.Units)
+		}
+		o.CreatedAt, o.ProviderKey, o.ProviderKeyAt = old.CreatedAt, old.ProviderKey, old.ProviderKeyAt
+	}
+	if err := s.take(&o); err != nil {
+		return Order{}, err
+	}
+	s.orders[o.ID] = o
+	return o, nil
 }
 
-// Settle implements Store; the write is a func() error.
-func (s *MemoryStore) Settle(id string, to Status, intentID string, now time.Time) (any, error) {
+// take plans o's draws and takes them, learning shards' units until the plan fits.
+func (s *MemoryStore) take(o *Order) error {
+	known := stock.Known{}
+	for {
+		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
+		if short != nil {
+			return &stock.ShortError{SKUs: short}
+		}
+		if err := s.units.Take(draws, known); err == nil {
+			o.Draws = draws
+			return nil
+		} else if !errors.Is(err, stock.ErrShort) {
+			return err
+		}
+	}
+}
+
+// Release implements Store.
+func (s *MemoryStore) Release(_ context.Context, o Order, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.orders[o.ID]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, o.ID)
+	}
+	if old.Units != Held || old.Status != Created {
+		return nil
+	}
+	s.units.PutBack(old.Draws)
+	old.Units, old.UpdatedAt = Released, now.UTC()
+	s.orders[o.ID] = old
+	return nil
+}
+
+// Settle implements Store; the write is one func() error.
+func (s *MemoryStore) Settle(ord Order, to Status, intentID string, now time.Time) ([]any, error) {
+	id := ord.ID
 	if err := checkSettle(id, to); err != nil {
 		return nil, err
 	}
-	return func() error {
+	return []any{func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		o, ok := s.orders[id]
 		if !ok {
 			return fmt.Errorf("%w: settle %s", ErrNotFound, id)
 		}
-		if !settles(o, to, intentID) {
-			return fmt.Errorf("%w: settle %s to %s: order is %s with intent %q", ErrConflict, id, to, o.Status, o.PaymentIntentID)
+		if !settles(o, to, intentID) || o.Units == Released {
+			return fmt.Errorf("%w: settle %s to %s: order is %s with intent %q and units %q", ErrConflict, id, to, o.Status, o.PaymentIntentID, o.Units)
+		}
+		if to == Failed && o.Units == Held {
+			s.units.PutBack(o.Draws)
+			o.Units = Released
 		}
 		o.Status, o.UpdatedAt = to, now.UTC()
 		if intentID != "" {
@@ -78,7 +129,7 @@ func (s *MemoryStore) Settle(id string, to Status, intentID string, now time.Tim
 		}
 		s.orders[id] = o
 		return nil
-	}, nil
+	}}, nil
 }
 
 // Apply implements Store.
@@ -97,9 +148,21 @@ func (s *MemoryStore) Apply(_ context.Context, id string, c Change) (Applied, er
 	case !applies(o, c):
 		return Applied{Order: o}, nil
 	}
+	unstocked := false
+	switch unitsEffect(o, c.To) {
+	case release:
+		s.units.PutBack(o.Draws)
+		o.Units = Released
+	case retake:
+		if err := s.take(&o); err == nil {
+			o.Units = Held
+		} else {
+			unstocked = true
+		}
+	}
 	o = changed(o, c)
 	s.orders[id] = o
-	return Applied{Changed: true, Order: o}, nil
+	return Applied{Changed: true, Order: o, Unstocked: unstocked}, nil
 }
 
 // Stuck implements Store.

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
 // Order is one order, as stored and as returned by GET /orders/{id}.
 type Order struct {
 	ID              string    `json:"order_id"`
-	CartID          string    `json:"cart_id"`
-	Amount          int64     `json:"amount"` // in the currency's minor unit
+	CartID          string    `json:"cart_id,omitempty"` // orders made before the catalog
+	Amount          int64     `json:"amount"`            // in the currency's minor unit
 	Currency        string    `json:"currency"`
 	Status          Status    `json:"status"`
 	PaymentIntentID string    `json:"payment_intent_id"`
@@ -27,6 +29,15 @@ type Order struct {
 	// ProviderKeyAt when Rekey recorded it (zero for the first key: CreatedAt).
 	ProviderKey   string    `json:"-"`
 	ProviderKeyAt time.Time `json:"-"`
+	// Lines are what was bought, at the prices of the moment (empty for an order made without
+	// the catalog); Amount is their total. Units is where their units are (see Units), Draws
+	// the stock shards they were taken from, where a release puts them back.
+	Lines []Line       `json:"lines,omitempty"`
+	Units Units        `json:"units,omitempty"`
+	Draws []stock.Draw `json:"-"`
+	// RefundReason says why the package refunded the order itself (ReasonOutOfStock: paid
+	// after its units had gone back to stock and been sold); empty otherwise.
+	RefundReason string `json:"refund_reason,omitempty"`
 }
 
 // Store errors.
@@ -58,6 +69,8 @@ type Change struct {
 	// UpdatedBefore, when not zero, applies the change only to an order last updated before
 	// it: the reconciler's guard against a retry or an event that moved the order meanwhile.
 	UpdatedBefore time.Time
+	// Reason is recorded as the order's RefundReason by a change to Refunded.
+	Reason string
 }
 
 // Applied is the result of Store.Apply.
@@ -65,6 +78,10 @@ type Applied struct {
 	// Changed reports whether the call changed the order: its status, or its AmountRefunded
 	// (a partial refund). False for a repeated, late or older event.
 	Changed bool
+	// Unstocked reports that the change made the order paid while its units were back in stock
+	// and could not all be taken again: the buyer paid for units that are gone. The caller
+	// refunds the payment (RefundUnstocked).
+	Unstocked bool
 	// Order is the order after the call; the zero Order when the stored one was not read.
 	Order Order
 }
@@ -79,21 +96,31 @@ type Applied struct {
 type Store interface {
 	// Get returns the order id (strongly consistent), or ErrNotFound.
 	Get(ctx context.Context, id string) (Order, error)
-	// Begin returns the write that records o in state Created, to commit with the claim of its
-	// idempotency key: it creates the order, or resets one that is Created (a retry taking
-	// over a crashed attempt: the stored CreatedAt and ProviderKey are kept) or Abandoned, for
-	// the same cart, amount, currency, e-mail and payment method. It fails (the transaction is
-	// cancelled; the memory write returns ErrConflict) when the order exists in any other state
-	// or was created for other parameters. An empty ID or ProviderKey or an Amount <= 0 is a Go
-	// error, not a write.
-	Begin(o Order) (any, error)
-	// Settle returns the write that moves order id to to (Pending, RequiresAction, Failed or
-	// Paid) at now, recording intentID when not empty, to commit with the idempotency
-	// completion. It fails when the order is absent, ranks above to, or has another intent;
-	// an equal rank (a webhook came first) succeeds. Another to is a Go error.
-	Settle(id string, to Status, intentID string, now time.Time) (any, error)
+	// Reserve records o in state Created with its units taken from stock, in one transaction,
+	// before any money moves: each line's Quantity from the shards of its sku (shards[sku] of
+	// them), never leaving a shard below zero. It returns the order as stored, with its Draws.
+	// It creates the order, or takes the units again for one that is Created with its units
+	// Released (a provider failure) or Abandoned, for the same purchase (the stored CreatedAt and
+	// ProviderKey are kept); for one Created with its units Held for the same purchase (a retry
+	// of a reservation whose answer was lost) it takes nothing and returns it. Too few units:
+	// an error matching stock.ErrShort (a *stock.ShortError naming the skus), nothing written.
+	// Any other state or purchase: the stored order and an error matching ErrConflict.
+	Reserve(ctx context.Context, o Order, shards map[string]int) (Order, error)
+	// Release puts the units of o (as Reserve returned it) back while it stays Created: the
+	// provider could not be reached, and a retry takes them again. Nothing when they are not
+	// Held any more.
+	Release(ctx context.Context, o Order, now time.Time) error
+	// Settle returns the writes that move order o (as Reserve returned it) to to (Pending,
+	// RequiresAction, Failed or Paid) at now, recording intentID when not empty, to commit with
+	// the idempotency completion: types.TransactWriteItems (DynamoStore) or one func() error
+	// (MemoryStore). Failed puts the units back. They fail when the order is absent, ranks above
+	// to, has another intent or (for an order with lines) no longer holds its units; an equal
+	// rank (a webhook came first) succeeds. Another to is a Go error.
+	Settle(o Order, to Status, intentID string, now time.Time) ([]any, error)
 	// Apply applies c to order id with one conditional write (see Change): the rank only
-	// rises, AmountRefunded never decreases. An unknown id returns ErrNotFound, a foreign
+	// rises, AmountRefunded never decreases. Units move in the same write: put back when an
+	// order holding them becomes Failed or Abandoned, taken again when one that released them
+	// becomes Paid (Applied.Unstocked when they are gone). An unknown id returns ErrNotFound, a foreign
 	// intent an error matching ErrForeignIntent, an invalid c.To ErrInvalidStatus.
 	Apply(ctx context.Context, id string, c Change) (Applied, error)
 	// Stuck returns at most limit orders in Created or Pending last updated before before:

@@ -8,7 +8,7 @@ import (
 // The rules of the writes, in Go: the memory store applies them, and the DynamoDB store uses
 // them to explain a failed condition. DynamoStore's condition expressions say the same.
 
-// checkBegin validates o for Begin.
+// checkBegin validates the order of a Reserve.
 func checkBegin(o Order) error {
 	switch {
 	case o.ID == "":
@@ -19,16 +19,6 @@ func checkBegin(o Order) error {
 		return fmt.Errorf("orders: begin %s: amount %d is not positive", o.ID, o.Amount)
 	}
 	return nil
-}
-
-// beginnable reports whether Begin may (re)set an order in s.
-func beginnable(s Status) bool { return s == Created || s == Abandoned }
-
-// samePurchase reports whether b asks for what a was created for: a Begin on an existing order
-// must, since a charge for a's parameters may exist.
-func samePurchase(a, b Order) bool {
-	return a.CartID == b.CartID && a.Amount == b.Amount && a.Currency == b.Currency &&
-		a.CustomerEmail == b.CustomerEmail && a.PaymentMethod == b.PaymentMethod
 }
 
 // checkSettle validates the target of Settle.
@@ -79,6 +69,9 @@ func changed(o Order, c Change) Order {
 	o.UpdatedAt = c.Now.UTC()
 	if c.To == Refunded {
 		o.AmountRefunded = c.AmountRefunded
+		if c.Reason != "" {
+			o.RefundReason = c.Reason
+		}
 	}
 	if !partialRefund(c) {
 		o.Status = c.To

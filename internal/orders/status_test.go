@@ -3,6 +3,7 @@ package orders_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestOrderJSON(t *testing.T) {
 	b, _ = json.Marshal(o)
 	var back orders.Order
 	o.Owner, o.PaymentMethod, o.ProviderKey = "", "", "" // never in the JSON
-	if err := json.Unmarshal(b, &back); err != nil || back != o {
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, o) {
 		t.Fatalf("round trip = %+v, %v, want %+v", back, err, o)
 	}
 }

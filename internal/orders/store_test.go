@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
@@ -22,16 +26,33 @@ var errCancelled = errors.New("write cancelled")
 // its own (as the idempotency store would, without the record).
 type harness struct {
 	store  orders.Store
-	commit func(w any) error // a failed condition matches errCancelled
+	commit func(w []any) error // a failed condition matches errCancelled
+	// load sets the units of sku's shards 0, 1, ...; units reads one shard's.
+	load  func(t *testing.T, sku string, units ...int)
+	units func(t *testing.T, sku string, shard int) int
 }
 
 func memoryHarness(*testing.T) harness {
-	return harness{store: orders.NewMemoryStore(), commit: func(w any) error {
-		if err := w.(func() error)(); err != nil {
-			return fmt.Errorf("%w: %w", errCancelled, err)
-		}
-		return nil
-	}}
+	m := stock.NewMemory()
+	return harness{
+		store: orders.NewMemoryStore().WithStock(m),
+		commit: func(ws []any) error {
+			for _, w := range ws {
+				if err := w.(func() error)(); err != nil {
+					return fmt.Errorf("%w: %w", errCancelled, err)
+				}
+			}
+			return nil
+		},
+		load: func(t *testing.T, sku string, units ...int) {
+			set := map[string]int{}
+			for n, u := range units {
+				set[stock.ShardKey(sku, n)] = u
+			}
+			m.Swap(nil, set)
+		},
+		units: func(_ *testing.T, sku string, shard int) int { return m.Units(stock.ShardKey(sku, shard)) },
+	}
 }
 
 func dynamoHarness(t *testing.T) harness { return dynamoHarnessVia(t, nil) }
@@ -44,18 +65,48 @@ func dynamoHarnessVia(t *testing.T, wrap func(*dynamodb.Client) orders.DynamoDBA
 	if wrap != nil {
 		api = wrap(c)
 	}
-	return harness{store: orders.NewDynamoStore(api, table), commit: func(w any) error {
-		return transactAlone(context.Background(), c, w.(types.TransactWriteItem))
-	}}
+	units := testenv.Table(t, c, ddb.Table{Name: "catalog", PartitionKey: stock.KeyAttribute})
+	return harness{
+		store: orders.NewDynamoStore(api, table).WithStock(units),
+		commit: func(ws []any) error {
+			items := make([]types.TransactWriteItem, 0, len(ws))
+			for _, w := range ws {
+				items = append(items, w.(types.TransactWriteItem))
+			}
+			return transact(context.Background(), c, items)
+		},
+		load: func(t *testing.T, sku string, shards ...int) {
+			for n, u := range shards {
+				_, err := c.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(units), Item: map[string]types.AttributeValue{
+					stock.KeyAttribute: ddb.S(stock.ShardKey(sku, n)), stock.UnitsAttribute: ddb.N(int64(u)), stock.SKUAttribute: ddb.S(sku),
+				}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		units: func(t *testing.T, sku string, shard int) int {
+			out, err := c.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(units), ConsistentRead: aws.Bool(true),
+				Key: map[string]types.AttributeValue{stock.KeyAttribute: ddb.S(stock.ShardKey(sku, shard))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := stock.UnitsOf(out.Item)
+			return u
+		},
+	}
 }
 
-// transactAlone runs w as a one-item TransactWriteItems.
-func transactAlone(ctx context.Context, c *dynamodb.Client, w types.TransactWriteItem) error {
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{w}})
+// transact runs items as one TransactWriteItems; a failed condition matches errCancelled.
+func transact(ctx context.Context, c *dynamodb.Client, items []types.TransactWriteItem) error {
+	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && len(tce.CancellationReasons) == 1 &&
-		aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return fmt.Errorf("%w: %w", errCancelled, err)
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return fmt.Errorf("%w: %w", errCancelled, err)
+			}
+		}
 	}
 	return err
 }
@@ -86,11 +137,19 @@ func (c noOldItem) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 // t0 is near the real time: DynamoDB Local deletes nothing here (no TTL), but keep it recent.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 
-// sample is an order as the checkout begins it.
+// sample is an order as the checkout reserves it: 2 tees at 21.00.
 func sample(id string) orders.Order {
-	return orders.Order{ID: id, CartID: "cart_" + id, Amount: 4200, Currency: "eur", Status: orders.Created,
+	return orders.Order{ID: id, Amount: 4200, Currency: "eur", Status: orders.Created,
 		CustomerEmail: "buyer@example.com", Owner: "user-1", PaymentMethod: "pm_card_visa",
-		ProviderKey: "checkout-" + id, CreatedAt: t0, UpdatedAt: t0}
+		ProviderKey: "checkout-" + id, CreatedAt: t0, UpdatedAt: t0,
+		Lines: []orders.Line{{SKU: "tee", Name: "Tee", UnitPrice: 2100, Quantity: 2}}}
+}
+
+// plain is sample without lines: an order made before the catalog (Create only).
+func plain(id string) orders.Order {
+	o := sample(id)
+	o.Lines, o.CartID = nil, "cart_"+id
+	return o
 }
 
 func TestStoreContract(t *testing.T) {
@@ -107,8 +166,9 @@ func TestStoreContract(t *testing.T) {
 	}
 }
 
-// the contract, in groups: contract_begin_test.go, contract_apply_test.go.
-var contract = append(append(append(basics, beginSettle...), applyCases...), rekeyCases...)
+// the contract, in groups: contract_reserve_test.go, contract_apply_test.go,
+// contract_units_test.go.
+var contract = slices.Concat(basics, reserveSettle, applyCases, rekeyCases, unitsCases)
 
 var basics = []struct {
 	name string
@@ -149,7 +209,7 @@ func mustCreate(t *testing.T, h harness, o orders.Order) {
 	}
 }
 
-func mustCommit(t *testing.T, h harness, w any, err error) {
+func mustCommit(t *testing.T, h harness, w []any, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +230,7 @@ func get(t *testing.T, h harness, id string) orders.Order {
 
 func assertOrder(t *testing.T, h harness, want orders.Order) {
 	t.Helper()
-	if got := get(t, h, want.ID); got != want {
+	if got := get(t, h, want.ID); !reflect.DeepEqual(got, want) {
 		t.Fatalf("stored\n %+v\nwant\n %+v", got, want)
 	}
 }

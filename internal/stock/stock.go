@@ -50,9 +50,9 @@ func ParseShardKey(key string) (sku string, n int, ok bool) {
 
 // Draw is units taken from one shard of a sku.
 type Draw struct {
-	SKU   string `json:"sku"`
-	Shard int    `json:"shard"`
-	Units int    `json:"units"`
+	SKU   string `json:"sku" dynamodbav:"sku"`
+	Shard int    `json:"shard" dynamodbav:"shard"`
+	Units int    `json:"units" dynamodbav:"units"`
 }
 
 // Key returns the shard item's key.

@@ -30,7 +30,7 @@ func ScanCount(ctx context.Context, c dynamodb.ScanAPIClient, table string) (int
 	return n, nil
 }
 
-// Orders wraps an orders.Store and remembers the id of every order begun or created through
+// Orders wraps an orders.Store and remembers the id of every order reserved or created through
 // it, so that a test can count the orders that exist on any store (Count) without a Scan.
 type Orders struct {
 	orders.Store
@@ -47,10 +47,10 @@ func (o *Orders) note(id string) {
 	o.ids[id] = true
 }
 
-// Begin notes o.ID and returns the wrapped store's write.
-func (o *Orders) Begin(ord orders.Order) (any, error) {
+// Reserve notes ord.ID and reserves it in the wrapped store.
+func (o *Orders) Reserve(ctx context.Context, ord orders.Order, shards map[string]int) (orders.Order, error) {
 	o.note(ord.ID)
-	return o.Store.Begin(ord)
+	return o.Store.Reserve(ctx, ord, shards)
 }
 
 // Create notes ord.ID and creates it in the wrapped store.
