@@ -99,8 +99,9 @@ vet: ## go vet and a formatting check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 
-lint: vet $(STATICCHECK) ## go vet, the formatting check and staticcheck (pinned, cached); checks off in staticcheck.conf
+lint: vet $(STATICCHECK) ## go vet, the formatting check, staticcheck (pinned, cached; checks off in staticcheck.conf), and cfn-lint on template.yaml before and after the SAM transform
 	$(STATICCHECK) ./...
+	python3 scripts/lint-template.py template.yaml
 
 deploy: ## sam build && sam deploy (run `sam deploy --guided` once first)
 	sam build && sam deploy

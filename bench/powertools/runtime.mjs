@@ -1,7 +1,7 @@
 // A minimal Lambda runtime client for Node, speaking the Runtime API (2018-06-01) at
 // AWS_LAMBDA_RUNTIME_API: import the handler (init), then loop: GET .../invocation/next, call
 // the handler with the event and a context, POST .../response or .../error. make bench starts
-// it as the Node function's bootstrap, against the same fake Runtime API (internal/coldstart)
+// it as the Node function's bootstrap, against the same fake Runtime API (cmd/loadgen/coldstart)
 // that the Go function's aws-lambda-go runtime client talks to.
 import http from 'node:http';
 

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/checkout-idem/checkout/internal/coldstart"
+	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )

@@ -2,7 +2,7 @@
 // requests per second, latency percentiles, DynamoDB requests per API request (counted by an SDK
 // middleware), orders and charges created against distinct keys, and the ratio of latency to a
 // bare PutItem round trip measured in the same run. With -coldstart it also times the Lambda
-// bootstraps from process start to their first answer (package internal/coldstart). With -peer
+// bootstraps from process start to their first answer (package cmd/loadgen/coldstart). With -peer
 // it runs the checkout side by side with the same job written with Powertools for AWS Lambda
 // (bench/powertools), both as Lambda functions on one fake Runtime API; with -capacity it
 // measures the consumed capacity of each operation (package capacity); with -storm-duplicates

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
-	"github.com/checkout-idem/checkout/internal/coldstart"
+	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/checkout-idem/checkout/internal/coldstart"
+	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 )
 
 // Targets of the side-by-side, as ratios of our p50 to the peer's, in the same run.
@@ -55,7 +55,7 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 	p("## Side by side with Powertools for AWS Lambda")
 	p("")
 	p("The same checkout job twice, each run as a Lambda function the same way: %d execution environments (processes) "+
-		"per function, started one after the other against a fake Lambda Runtime API (internal/coldstart) that hands each "+
+		"per function, started one after the other against a fake Lambda Runtime API (cmd/loadgen/coldstart) that hands each "+
 		"event to one waiting process, on the same DynamoDB Local, charging the same fake Stripe (one endpoint, "+
 		"`POST /v1/payment_intents`, with Stripe's idempotency; it counts PaymentIntents).", r.clients)
 	p("")

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
-	"github.com/checkout-idem/checkout/internal/coldstart"
+	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 )
 
 // pool is one Lambda function run as n execution environments: n processes of one command

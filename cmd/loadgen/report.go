@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/checkout-idem/checkout/internal/coldstart"
+	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 )
 
 // Cold start targets of the issue.

@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
@@ -45,15 +47,141 @@ func block(t *testing.T, text, heading string) string {
 	return m[1]
 }
 
-func TestMakeHelpListsEveryTargetTheReadmeNames(t *testing.T) {
+// docs are the pages a reader reaches from the README: README.md and docs/*.md, by path
+// relative to the repository root.
+func docs(t *testing.T) (root string, pages map[string]string) {
+	t.Helper()
 	root, text := readme(t)
+	pages = map[string]string{"README.md": text}
+	names, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no docs/*.md: %v", err)
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[filepath.Join("docs", filepath.Base(name))] = string(b)
+	}
+	return root, pages
+}
+
+func TestMakeHelpListsEveryTargetTheDocsName(t *testing.T) {
+	root, pages := docs(t)
 	out, err := exec.Command("make", "-C", root, "--no-print-directory", "help").CombinedOutput()
 	if err != nil {
 		t.Fatalf("make help: %v\n%s", err, out)
 	}
-	for _, m := range regexp.MustCompile("`make ([a-z-]+)").FindAllStringSubmatch(text, -1) {
-		if !regexp.MustCompile(`(?m)^\s+` + m[1] + `\s`).Match(out) {
-			t.Errorf("README names `make %s`, which make help does not list:\n%s", m[1], out)
+	for page, text := range pages {
+		for _, m := range regexp.MustCompile("`make ([a-z-]+)").FindAllStringSubmatch(text, -1) {
+			if !regexp.MustCompile(`(?m)^\s+` + m[1] + `\s`).Match(out) {
+				t.Errorf("%s names `make %s`, which make help does not list:\n%s", page, m[1], out)
+			}
+		}
+	}
+}
+
+func TestTheReadmeLinksEveryDocsPage(t *testing.T) {
+	_, pages := docs(t)
+	for page := range pages {
+		if page != "README.md" && !strings.Contains(pages["README.md"], "]("+filepath.ToSlash(page)+")") {
+			t.Errorf("README.md does not link %s", page)
+		}
+	}
+	if n := strings.Count(pages["README.md"], "\n"); n > 300 {
+		t.Errorf("README.md has %d lines: the quick start stays under 300, the rest goes to docs/", n)
+	}
+}
+
+// TestRelativeLinksResolve: every relative link of the README and docs/ names a file of the
+// repository and, with a #fragment into a Markdown file, one of its headings.
+func TestRelativeLinksResolve(t *testing.T) {
+	root, pages := docs(t)
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for page, text := range pages {
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			file, frag, _ := strings.Cut(target, "#")
+			path := page // a bare #fragment points into the page itself
+			if file != "" {
+				path = filepath.Join(filepath.Dir(page), file)
+			}
+			b, err := os.ReadFile(filepath.Join(root, path))
+			if err != nil {
+				t.Errorf("%s links %s: %v", page, target, err)
+				continue
+			}
+			if frag != "" && strings.HasSuffix(path, ".md") && !slices.Contains(anchors(string(b)), frag) {
+				t.Errorf("%s links %s: %s has no heading #%s (it has %v)", page, target, path, frag, anchors(string(b)))
+			}
+		}
+	}
+}
+
+// anchors are the fragments GitHub gives the headings of a Markdown text.
+func anchors(text string) []string {
+	var out []string
+	inCode := false
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		h, ok := strings.CutPrefix(line, "#")
+		if inCode || !ok {
+			continue
+		}
+		h = strings.ToLower(strings.TrimSpace(strings.TrimLeft(h, "#")))
+		var b strings.Builder
+		for _, r := range h {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// TestBenchmarkFiguresAreTheReportsOwn: the latencies and sizes docs/benchmarks.md quotes are
+// figures of the committed run (bench/REPORT.md), and the engine's ratios are bench/idem.txt's,
+// so a figure cannot be edited by hand or left behind by a new run.
+func TestBenchmarkFiguresAreTheReportsOwn(t *testing.T) {
+	root, pages := docs(t)
+	text := pages[filepath.Join("docs", "benchmarks.md")]
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(root, "bench", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	report, idem := read("REPORT.md"), read("idem.txt")
+	figures := regexp.MustCompile(`\d[\d,]*\.\d+ (ms|MiB|MB)\b`).FindAllString(text, -1)
+	if len(figures) < 40 {
+		t.Fatalf("docs/benchmarks.md quotes %d figures: the benchmark section moved?", len(figures))
+	}
+	for _, f := range figures {
+		if f == "1.8 MB" { // the SDK's config package, measured when it was removed (not a bench figure)
+			continue
+		}
+		if !strings.Contains(report, strings.ReplaceAll(f, ",", "")) {
+			t.Errorf("docs/benchmarks.md quotes %s, which bench/REPORT.md does not have", f)
+		}
+	}
+	m := regexp.MustCompile(`bench/idem.txt: ([\d.]+) and ([\d.]+) x-putitem; ([\d,]+) and ([\d,]+) ns/op`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatal("docs/benchmarks.md no longer quotes bench/idem.txt")
+	}
+	for _, f := range m[1:] {
+		if !strings.Contains(idem, " "+strings.ReplaceAll(f, ",", "")+" ") {
+			t.Errorf("docs/benchmarks.md quotes %s from bench/idem.txt, which does not have it", f)
 		}
 	}
 }

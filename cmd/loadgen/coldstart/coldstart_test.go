@@ -15,7 +15,7 @@ func TestRun(t *testing.T) {
 		t.Skip("builds a binary")
 	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	size, err := Build(context.Background(), "../..", "./internal/coldstart/testdata/echo", runtime.GOOS, runtime.GOARCH, bin)
+	size, err := Build(context.Background(), "../../..", "./cmd/loadgen/coldstart/testdata/echo", runtime.GOOS, runtime.GOARCH, bin)
 	if err != nil {
 		t.Fatal(err)
 	}
