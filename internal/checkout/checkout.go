@@ -11,17 +11,21 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
 // Scope is the idempotency scope of POST /checkout: keys of other routes never collide with it.
 const Scope = "POST /checkout"
 
-// Options are the dependencies of the handler. Orders, Payments and Idem are required.
+// Options are the dependencies of the handler. Catalog, Orders, Payments and Idem are required.
 type Options struct {
+	// Catalog prices carts: wrap the catalog's store in its short-lived cache (catalog.NewCache).
+	Catalog  catalog.Pricer
 	Orders   orders.Store
 	Payments payment.Provider
 	Idem     idem.Store
@@ -42,8 +46,8 @@ type Options struct {
 // order store's writes (a memory store paired with a DynamoDB one): wiring mistakes fail at
 // start-up, never as writes silently skipped.
 func New(opts Options) http.Handler {
-	if opts.Orders == nil || opts.Payments == nil || opts.Idem == nil {
-		panic("checkout: Options.Orders, Payments and Idem are required")
+	if opts.Catalog == nil || opts.Orders == nil || opts.Payments == nil || opts.Idem == nil {
+		panic("checkout: Options.Catalog, Orders, Payments and Idem are required")
 	}
 	if err := Check(opts.Idem, opts.Orders); err != nil {
 		panic(err.Error())
@@ -71,10 +75,8 @@ func New(opts Options) http.Handler {
 			}
 			return req.fingerprint(), nil
 		},
-		Now:         opts.Now,
-		Logger:      opts.Logger,
-		Guard:       s.begin,
-		GuardFailed: http.HandlerFunc(s.existingOrder),
+		Now:    opts.Now,
+		Logger: opts.Logger,
 	})(http.HandlerFunc(s.pay))
 
 	mux := http.NewServeMux()
@@ -88,14 +90,14 @@ func New(opts Options) http.Handler {
 	return s.logged(mux)
 }
 
-// Check reports whether keys can commit the writes of store: the order is written in the same
-// transaction as the idempotency claim and completion, so both must live in one database.
+// Check reports whether keys can commit the writes of store: the order's outcome is written in
+// the same transaction as the idempotency completion, so both must live in one database.
 func Check(keys idem.Store, store orders.Store) error {
-	w, err := store.Begin(orders.Order{ID: orderPrefix + "check", CartID: "c", Amount: 1, Currency: "usd", ProviderKey: "check"})
-	if err != nil {
-		return fmt.Errorf("checkout: the order store cannot build a write: %w", err)
+	ws, err := store.Settle(orders.Order{ID: orderPrefix + "check"}, orders.Paid, "", time.Time{})
+	if err != nil || len(ws) == 0 {
+		return fmt.Errorf("checkout: the order store cannot build a write: %v", err)
 	}
-	if err := keys.Accepts(w); err != nil {
+	if err := keys.Accepts(ws[0]); err != nil {
 		return fmt.Errorf("checkout: the idempotency store cannot commit the order store's writes (%T with %T): %w", keys, store, err)
 	}
 	return nil
@@ -104,6 +106,7 @@ func Check(keys idem.Store, store orders.Store) error {
 type service struct {
 	Options
 	idempotent http.Handler
+	soldOut    soldOut
 }
 
 type requestKey struct{}
@@ -157,36 +160,14 @@ func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
 	s.idempotent.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, req)))
 }
 
-// begin returns the claim's write: the order, in state created, before any money moves (a
-// recovery point). It is committed with the idempotency record in one transaction, so a charge
-// can never exist without an order pointing at it: a crash after the charge leaves the order
-// created, and a retry, the provider's webhook or the reconciler settles it. The write fails
-// when the key's order was already settled (its idempotency record expired): existingOrder
-// answers then.
-func (s *service) begin(r *http.Request, scopedKey string) ([]idem.Write, error) {
-	req, ok := r.Context().Value(requestKey{}).(request)
-	if !ok {
-		return nil, errors.New("checkout: begin without a validated request")
-	}
-	now := s.Now()
-	principal := ""
-	if s.Principal != nil {
-		principal = s.Principal(r)
-	}
-	w, err := s.Orders.Begin(orders.Order{
-		ID: OrderID(scopedKey), CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
-		CustomerEmail: req.CustomerEmail, PaymentMethod: req.PaymentMethod, Owner: principal,
-		ProviderKey: ProviderKey(scopedKey), Status: orders.Created, CreatedAt: now, UpdatedAt: now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return []idem.Write{w}, nil
-}
-
-// pay runs once per key, under the engine's claim, with the order already recorded as created:
-// it charges, and attaches the order's outcome to the claim's completion, so the outcome and the
-// stored response are committed together.
+// pay runs once per key, under the engine's claim, whose write is a single conditional PutItem
+// of the record. It prices the cart, then reserves: the order, created, and its units, taken
+// from stock in one transaction before any money moves (a recovery point: a charge can never
+// exist without an order pointing at it, and a crash after the charge leaves the order
+// created, which a retry, the provider's webhook or the reconciler settles). Then it charges,
+// and attaches the order's outcome to the claim's completion, so the outcome and the stored
+// response are committed together. Answers the buyer can fix (an unknown sku, a changed price,
+// too few units) release the claim: nothing is stored, and the same key may be retried.
 func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info, ok := idem.FromContext(ctx)
@@ -197,8 +178,46 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := OrderID(info.ScopedKey)
-	order := orders.Order{ID: id, CartID: req.CartID, Amount: req.Amount, Currency: req.Currency,
-		CustomerEmail: req.CustomerEmail, CreatedAt: s.Now()}
+	c, p := s.price(ctx, req)
+	if p != nil {
+		idem.Release(ctx)
+		problem.Write(w, *p)
+		return
+	}
+	now := s.Now()
+	if skus := s.soldOut.short(c.lines, now); len(skus) > 0 {
+		idem.Release(ctx)
+		outOfStock(w, skus)
+		return
+	}
+	principal := ""
+	if s.Principal != nil {
+		principal = s.Principal(r)
+	}
+	order, err := s.Orders.Reserve(ctx, orders.Order{
+		ID: id, Lines: c.lines, Amount: c.total, Currency: req.Currency,
+		CustomerEmail: req.CustomerEmail, PaymentMethod: req.PaymentMethod, Owner: principal,
+		ProviderKey: ProviderKey(info.ScopedKey), CreatedAt: now, UpdatedAt: now,
+	}, c.shards)
+	var short *stock.ShortError
+	switch {
+	case errors.As(err, &short):
+		s.soldOut.note(short.Left, now)
+		idem.Release(ctx)
+		outOfStock(w, short.SKUs)
+		return
+	case errors.Is(err, orders.ErrConflict):
+		// The key's order exists beyond created (its idempotency record expired): answer it.
+		idem.Release(ctx)
+		s.existingOrder(w, r, order)
+		return
+	case err != nil:
+		s.Logger.ErrorContext(ctx, "checkout: reserve", "order_id", id, "error", err.Error())
+		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
+			Detail: "the order store is unavailable; retry with the same Idempotency-Key", RetryAfter: 1})
+		return
+	}
+	req.Amount = order.Amount
 	intent, err := s.charge(ctx, id, req, info.ScopedKey)
 	var declined *payment.DeclinedError
 	var rejected *payment.RejectedError
@@ -206,8 +225,9 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 	case errors.As(err, &declined):
-		// A decline is an answer: the failed order and the 402 are stored and replayed.
-		if !s.settle(ctx, w, id, orders.Failed, declined.IntentID) {
+		// A decline is an answer: the failed order (its units back in stock) and the 402 are
+		// stored and replayed.
+		if !s.settle(ctx, w, order, orders.Failed, declined.IntentID) {
 			return
 		}
 		code := declined.Code
@@ -220,25 +240,28 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, p)
 		return
 	case errors.As(err, &notYet):
+		s.release(ctx, order)
 		p := problem.New(http.StatusBadGateway, problem.ProviderError, notYet.detail)
 		p.RetryAfter = notYet.after
 		problem.Write(w, p)
 		return
 	case errors.Is(err, payment.ErrUnavailable):
-		// Nothing is known to have happened: the engine releases the claim on 5xx, the order
-		// stays created, and the retry sends the same provider key, so a charge that did happen
-		// is found, not repeated.
+		// Nothing is known to have happened: the units go back, the engine releases the claim
+		// on 5xx, the order stays created, and the retry takes the units again and sends the
+		// same provider key, so a charge that did happen is found, not repeated.
 		s.Logger.WarnContext(ctx, "checkout: payment provider unavailable", "order_id", id, "error", err.Error())
+		s.release(ctx, order)
 		p := problem.New(http.StatusBadGateway, problem.ProviderError,
 			"the payment provider could not be reached; retry with the same Idempotency-Key")
 		p.RetryAfter = 1
 		problem.Write(w, p)
 		return
 	case errors.As(err, &rejected):
-		s.rejected(w, r, id, rejected)
+		s.rejected(w, r, order, rejected)
 		return
 	default:
 		s.Logger.ErrorContext(ctx, "checkout: unexpected payment result", "order_id", id, "error", err.Error())
+		s.release(ctx, order)
 		problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider gave an unexpected answer"))
 		return
 	}
@@ -251,13 +274,14 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		order.Status = orders.Pending
 	default:
 		s.Logger.ErrorContext(ctx, "checkout: unknown payment outcome", "order_id", id, "intent", intent.ID, "outcome", string(intent.Outcome))
+		s.release(ctx, order)
 		problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider gave an unexpected answer"))
 		return
 	}
-	order.PaymentIntentID = intent.ID
-	if !s.settle(ctx, w, id, order.Status, intent.ID) {
+	if !s.settle(ctx, w, order, order.Status, intent.ID) {
 		return
 	}
+	order.PaymentIntentID = intent.ID
 	res := view(order)
 	if order.Status != orders.Paid {
 		res.ClientSecret = intent.ClientSecret
@@ -266,15 +290,29 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, res)
 }
 
+// release puts the order's units back before a 5xx answer: the claim is released, and the retry
+// takes them again. A payment that did happen meanwhile takes them again when it is applied
+// (or is refunded when they are gone). A failure leaves them held: the reconciler abandons the
+// order and puts them back.
+func (s *service) release(ctx context.Context, o orders.Order) {
+	if err := s.Orders.Release(context.WithoutCancel(ctx), o, s.Now()); err != nil {
+		s.Logger.ErrorContext(ctx, "checkout: units not released", "order_id", o.ID, "error", err.Error())
+	}
+}
+
 // settle attaches the order's outcome to the claim's completion. When it cannot (a bug: the
 // outcome is valid and pay runs under a claim), it answers 500, which releases the claim, and
 // reports false.
-func (s *service) settle(ctx context.Context, w http.ResponseWriter, id string, to orders.Status, intentID string) bool {
-	write, err := s.Orders.Settle(id, to, intentID, s.Now())
-	if err == nil && idem.Attach(ctx, write) {
+func (s *service) settle(ctx context.Context, w http.ResponseWriter, o orders.Order, to orders.Status, intentID string) bool {
+	writes, err := s.Orders.Settle(o, to, intentID, s.Now())
+	ws := make([]idem.Write, len(writes))
+	for i, w := range writes {
+		ws[i] = w
+	}
+	if err == nil && idem.Attach(ctx, ws...) {
 		return true
 	}
-	s.Logger.ErrorContext(ctx, "checkout: order outcome not attached", "order_id", id, "status", string(to), "error", fmt.Sprint(err))
+	s.Logger.ErrorContext(ctx, "checkout: order outcome not attached", "order_id", o.ID, "status", string(to), "error", fmt.Sprint(err))
 	problem.Write(w, problem.New(http.StatusInternalServerError, problem.Internal, "internal error"))
 	return false
 }
@@ -287,11 +325,12 @@ func (s *service) settle(ctx context.Context, w http.ResponseWriter, id string, 
 // asked for something else): 422, as the engine answers for the same case. Both are stored:
 // the provider would answer the same again. Anything else (a bad API key, a parameter we send
 // wrongly) is our fault: 502, released, logged at error level.
-func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e *payment.RejectedError) {
+func (s *service) rejected(w http.ResponseWriter, r *http.Request, o orders.Order, e *payment.RejectedError) {
+	id := o.ID
 	if field, ok := buyerFields[e.Param]; ok && e.Type == "invalid_request_error" && e.StatusCode < 500 &&
 		e.StatusCode != http.StatusUnauthorized && e.StatusCode != http.StatusForbidden {
 		s.Logger.InfoContext(r.Context(), "checkout: payment rejected for buyer input", "order_id", id, "error", e.Error())
-		if !s.settle(r.Context(), w, id, orders.Failed, "") {
+		if !s.settle(r.Context(), w, o, orders.Failed, "") {
 			return
 		}
 		p := problem.New(http.StatusBadRequest, problem.ProviderRefused, "the payment provider refused "+field+": "+e.Message+
@@ -302,7 +341,7 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	}
 	if e.Type == "idempotency_error" {
 		s.Logger.WarnContext(r.Context(), "checkout: provider key reused with other parameters", "order_id", id, "error", e.Error())
-		if !s.settle(r.Context(), w, id, orders.Failed, "") {
+		if !s.settle(r.Context(), w, o, orders.Failed, "") {
 			return
 		}
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
@@ -311,6 +350,7 @@ func (s *service) rejected(w http.ResponseWriter, r *http.Request, id string, e 
 	}
 	s.Logger.ErrorContext(r.Context(), "checkout: payment rejected", "order_id", id, "status", e.StatusCode,
 		"type", e.Type, "code", e.Code, "param", e.Param, "request_id", e.RequestID, "error", e.Message)
+	s.release(r.Context(), o)
 	problem.Write(w, problem.New(http.StatusBadGateway, problem.ProviderError, "the payment provider refused the request"))
 }
 
@@ -342,6 +382,7 @@ func methodNotAllowed(allow ...string) http.HandlerFunc {
 type Response struct {
 	OrderID         string        `json:"order_id"`
 	Status          orders.Status `json:"status"`
+	Lines           []orders.Line `json:"lines,omitempty"`
 	Amount          int64         `json:"amount"`
 	Currency        string        `json:"currency"`
 	PaymentIntentID string        `json:"payment_intent_id"`
@@ -349,7 +390,7 @@ type Response struct {
 }
 
 func view(o orders.Order) Response {
-	return Response{OrderID: o.ID, Status: o.Status, Amount: o.Amount, Currency: o.Currency, PaymentIntentID: o.PaymentIntentID}
+	return Response{OrderID: o.ID, Status: o.Status, Lines: o.Lines, Amount: o.Amount, Currency: o.Currency, PaymentIntentID: o.PaymentIntentID}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -5,28 +5,16 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/problem"
 )
 
-// existingOrder answers a key whose idempotency record expired while its order exists (the
-// claim guard failed): the original order, never a second one or a second charge. It runs
-// unclaimed, and its answer is not stored.
-func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	info, _ := idem.FromContext(ctx)
-	req, _ := ctx.Value(requestKey{}).(request)
-	o, err := s.Orders.Get(ctx, OrderID(info.ScopedKey))
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "checkout: existing order unreadable", "order_id", OrderID(info.ScopedKey), "error", err.Error())
-		problem.Write(w, problem.Problem{Type: problem.StoreUnavailable, Status: http.StatusServiceUnavailable,
-			Detail: "the order of this Idempotency-Key could not be read; retry with the same key", RetryAfter: 1})
-		return
-	}
-	// The same fields the fingerprint covers (request.fingerprint).
-	if (request{CartID: o.CartID, Amount: o.Amount, Currency: o.Currency, PaymentMethod: o.PaymentMethod,
-		CustomerEmail: o.CustomerEmail}) != req {
+// existingOrder answers a key whose idempotency record expired while its order exists beyond
+// created (Reserve found it, o): the original order, never a second one or a second charge. Its
+// answer is not stored.
+func (s *service) existingOrder(w http.ResponseWriter, r *http.Request, o orders.Order) {
+	req, _ := r.Context().Value(requestKey{}).(request)
+	if !sameRequest(o, req) {
 		problem.Write(w, problem.New(http.StatusUnprocessableEntity, problem.KeyMismatch,
 			"this Idempotency-Key was used with a different request; use a new key for a new request"))
 		return
@@ -40,6 +28,21 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/orders/"+o.ID)
 	writeJSON(w, http.StatusOK, view(o))
+}
+
+// sameRequest reports whether req asks for what o was made for (the fields the fingerprint
+// covers, the prices aside: the order keeps those it was made with).
+func sameRequest(o orders.Order, req request) bool {
+	if o.Currency != req.Currency || o.PaymentMethod != req.PaymentMethod || o.CustomerEmail != req.CustomerEmail ||
+		len(o.Lines) != len(req.Items) || (req.Amount != 0 && req.Amount != o.Amount) {
+		return false
+	}
+	for i, l := range o.Lines {
+		if l.SKU != req.Items[i].SKU || l.Quantity != req.Items[i].Quantity {
+			return false
+		}
+	}
+	return true
 }
 
 // getOrder answers GET /orders/{id}. An order created by an identified caller (an authorizer's

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,19 +21,26 @@ import (
 const (
 	MaxBody      = 16 << 10   // bytes of request body; larger answers 413
 	MaxAmount    = 99_999_999 // minor units, Stripe's maximum
-	MaxCartID    = 128        // characters
+	MaxLines     = 20         // lines of a cart
+	MaxQuantity  = 99         // units of one line
 	MaxEmail     = 254        // characters (RFC 5321 path limit)
 	orderPrefix  = "ord_"
 	orderIDChars = 24 // hex characters of the scoped key in an order id
 )
 
-// request is a validated checkout body.
+// request is a validated checkout body. Items are sorted by sku, each sku once.
 type request struct {
-	CartID        string
-	Amount        int64
+	Items         []item
+	Amount        int64 // the total the buyer was shown; 0 when not sent
 	Currency      string
 	PaymentMethod string
 	CustomerEmail string
+}
+
+// item is one line of a cart as the buyer sends it.
+type item struct {
+	SKU      string
+	Quantity int
 }
 
 // fieldError is a 400 about one field ("" for the body as a whole).
@@ -101,8 +109,12 @@ func parseRequest(body []byte) (request, error) {
 		if err := dec.Decode(&v); err != nil {
 			return request{}, syntaxError(err)
 		}
+		if name == "cart_id" {
+			return request{}, invalid(name, "cart_id with a client-computed amount is no longer accepted: prices come from the catalog; "+
+				`send "items": [{"sku": "...", "quantity": 1}] and "currency" (and "amount", the total the buyer was shown, to be told when it changed)`)
+		}
 		if !known[name] {
-			return request{}, invalid(name, "unknown field %q; the fields are cart_id, amount, currency, payment_method and customer_email", name)
+			return request{}, invalid(name, "unknown field %q; the fields are items, currency, amount, payment_method and customer_email", name)
 		}
 		if _, dup := raw[name]; dup {
 			return request{}, invalid(name, "field %q appears more than once", name)
@@ -118,7 +130,10 @@ func parseRequest(body []byte) (request, error) {
 	return validate(raw)
 }
 
-var known = map[string]bool{"cart_id": true, "amount": true, "currency": true, "payment_method": true, "customer_email": true}
+var known = map[string]bool{"items": true, "amount": true, "currency": true, "payment_method": true, "customer_email": true}
+
+// skuRE is what a sku may be (the catalog's rule): never '#', which names stock shards.
+var skuRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 func syntaxError(err error) error {
 	var se *json.SyntaxError
@@ -135,20 +150,13 @@ func syntaxError(err error) error {
 func validate(raw map[string]json.RawMessage) (request, error) {
 	var req request
 	var err error
-	if req.CartID, err = stringField(raw, "cart_id", true); err != nil {
+	if req.Items, err = itemsField(raw); err != nil {
 		return req, err
 	}
-	if n := len(req.CartID); n > MaxCartID {
-		return req, invalid("cart_id", "cart_id is %d characters long; at most %d", n, MaxCartID)
-	}
-	for i := 0; i < len(req.CartID); i++ {
-		if c := req.CartID[i]; c < 0x20 || c > 0x7e {
-			return req, invalid("cart_id", "cart_id must be printable ASCII; character %d is not", i)
+	if _, sent := raw["amount"]; sent && string(raw["amount"]) != "null" {
+		if req.Amount, err = intField(raw, "amount", 1, MaxAmount, "an integer number of minor units, e.g. 1099 for 10.99 usd"); err != nil {
+			return req, err
 		}
-	}
-
-	if req.Amount, err = amountField(raw); err != nil {
-		return req, err
 	}
 
 	if req.Currency, err = stringField(raw, "currency", true); err != nil {
@@ -202,28 +210,77 @@ func stringField(raw map[string]json.RawMessage, name string, required bool) (st
 	return s, nil
 }
 
-// amountField returns amount: a JSON integer (no fraction, no exponent) from 1 to MaxAmount.
-func amountField(raw map[string]json.RawMessage) (int64, error) {
-	v, ok := raw["amount"]
+// intField returns the JSON integer (no fraction, no exponent) named name, from lo to hi; what
+// describes it in messages.
+func intField(raw map[string]json.RawMessage, name string, lo, hi int64, what string) (int64, error) {
+	v, ok := raw[name]
 	if !ok || string(v) == "null" {
-		return 0, invalid("amount", "amount is required: an integer number of minor units, e.g. 1099 for 10.99 usd")
+		return 0, invalid(name, "%s is required: %s", name, what)
 	}
 	if kind := jsonKind(v); kind != "a number" {
-		return 0, invalid("amount", "amount must be an integer number of minor units, not %s", kind)
+		return 0, invalid(name, "%s must be %s, not %s", name, what, kind)
 	}
 	n, err := strconv.ParseInt(string(v), 10, 64)
 	var ne *strconv.NumError
 	switch {
 	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange):
-		return 0, invalid("amount", "amount must be at most %d", MaxAmount)
+		return 0, invalid(name, "%s must be at most %d", name, hi)
 	case err != nil:
-		return 0, invalid("amount", "amount must be an integer number of minor units (e.g. 1099 for 10.99 usd), not %s", v)
-	case n < 1:
-		return 0, invalid("amount", "amount must be at least 1")
-	case n > MaxAmount:
-		return 0, invalid("amount", "amount must be at most %d", MaxAmount)
+		return 0, invalid(name, "%s must be %s, not %s", name, what, v)
+	case n < lo:
+		return 0, invalid(name, "%s must be at least %d", name, lo)
+	case n > hi:
+		return 0, invalid(name, "%s must be at most %d", name, hi)
 	}
 	return n, nil
+}
+
+// itemsField returns the cart: 1 to MaxLines objects {"sku", "quantity"}, each sku once,
+// sorted by sku. Field errors name the item, e.g. items[2].quantity.
+func itemsField(raw map[string]json.RawMessage) ([]item, error) {
+	v, ok := raw["items"]
+	if !ok || string(v) == "null" {
+		return nil, invalid("items", `items is required: the cart, e.g. [{"sku": "tee-black-m", "quantity": 1}]`)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(v, &list); err != nil {
+		return nil, invalid("items", "items must be an array of {\"sku\", \"quantity\"} objects, not %s", jsonKind(v))
+	}
+	if len(list) == 0 || len(list) > MaxLines {
+		return nil, invalid("items", "items holds %d lines; from 1 to %d", len(list), MaxLines)
+	}
+	items := make([]item, 0, len(list))
+	seen := map[string]bool{}
+	for i, lv := range list {
+		field := fmt.Sprintf("items[%d]", i)
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(lv, &obj); err != nil || obj == nil {
+			return nil, invalid(field, "%s must be an object {\"sku\", \"quantity\"}, not %s", field, jsonKind(lv))
+		}
+		for k := range obj {
+			if k != "sku" && k != "quantity" {
+				return nil, invalid(field+"."+k, "unknown field %q in %s; an item has sku and quantity", k, field)
+			}
+		}
+		sku, err := stringField(obj, "sku", true)
+		if err != nil {
+			return nil, invalid(field+".sku", "%s.%s", field, err.Error())
+		}
+		if !skuRE.MatchString(sku) {
+			return nil, invalid(field+".sku", "%s.sku %q is not a sku: 1 to 64 lowercase letters, digits, '.', '_' or '-'", field, sku)
+		}
+		if seen[sku] {
+			return nil, invalid(field+".sku", "sku %q appears in more than one line; send it once with the total quantity", sku)
+		}
+		seen[sku] = true
+		q, err := intField(obj, "quantity", 1, MaxQuantity, "an integer number of units")
+		if err != nil {
+			return nil, invalid(field+".quantity", "%s.%s", field, err.Error())
+		}
+		items = append(items, item{SKU: sku, Quantity: int(q)})
+	}
+	slices.SortFunc(items, func(a, b item) int { return strings.Compare(a.SKU, b.SKU) })
+	return items, nil
 }
 
 // jsonKind names the kind of a JSON value, for messages.

@@ -112,9 +112,10 @@ type ctxKey struct{}
 
 // claim is the state of one claimed call, reached from its context.
 type claim struct {
-	info   Info
-	mu     sync.Mutex
-	writes []Write
+	info     Info
+	mu       sync.Mutex
+	writes   []Write
+	released bool // Release was called: the Middleware stores nothing
 }
 
 // FromContext returns the claim a Func runs under.
@@ -144,6 +145,32 @@ func Attach(ctx context.Context, writes ...Write) bool {
 	defer c.mu.Unlock()
 	c.writes = append(c.writes, writes...)
 	return true
+}
+
+// Release asks the Middleware to release the claim ctx runs under when the handler returns,
+// storing nothing: its response reaches the client, and a retry with the key runs again. For
+// answers below 500 that must not be replayed (a cart that can be fixed: out of stock, a
+// changed price). It reports false outside a claimed call.
+func Release(ctx context.Context) bool {
+	c, ok := ctx.Value(ctxKey{}).(*claim)
+	if !ok || c.info.Owner == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.released = true
+	return true
+}
+
+// releasing reports whether Release was called under ctx.
+func releasing(ctx context.Context) bool {
+	c, ok := ctx.Value(ctxKey{}).(*claim)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.released
 }
 
 // RetryAfter returns when a call that failed with ErrInProgress may retry: the holder's lease

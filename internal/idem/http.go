@@ -79,7 +79,8 @@ type Config struct {
 //
 // Storage policy: responses below 500 are stored (a declined card is an answer, replayed as
 // such), except 429; a 5xx or 429 response and a panic (answered 500, no stack trace) release
-// the claim, so the client's retry runs the handler again. Problems the middleware answers itself
+// the claim, so the client's retry runs the handler again, as does a handler that called
+// Release. Problems the middleware answers itself
 // (400 bad key, 413, 409, 422, 503) are never stored.
 func Middleware(cfg Config) func(http.Handler) http.Handler {
 	if cfg.MaxBody <= 0 {
@@ -236,7 +237,7 @@ func (e *exchange) handle(ctx context.Context) (Response, error) {
 		problem.Write(rw, problem.New(http.StatusInternalServerError, problem.Internal, "the request failed; retry with the same Idempotency-Key"))
 		return Response{}, &errRelease{rw: rw}
 	}
-	if rw.status >= 500 || rw.status == http.StatusTooManyRequests {
+	if rw.status >= 500 || rw.status == http.StatusTooManyRequests || releasing(ctx) {
 		return Response{}, &errRelease{rw: rw}
 	}
 	return *rw.response(), nil

@@ -228,6 +228,33 @@ func TestMiddleware(t *testing.T) {
 					t.Fatalf("outcomes %v", got)
 				}
 			})
+			t.Run("a 409 after Release is answered, not stored, and the retry runs", func(t *testing.T) {
+				var short atomic.Bool
+				short.Store(true)
+				e := newEnv(t, newFixture(t), idem.Config{}, func(w http.ResponseWriter, r *http.Request) {
+					if short.Load() {
+						if !idem.Release(r.Context()) {
+							t.Error("Release outside the claim")
+						}
+						problem.Write(w, problem.New(409, problem.OutOfStock, "sold out"))
+						return
+					}
+					created(w, r)
+				})
+				if w := e.do("k", `{}`); w.Code != 409 || w.Header().Get(idem.ReplayedHeader) != "" {
+					t.Fatalf("first = %d", w.Code)
+				}
+				short.Store(false)
+				if w := e.do("k", `{}`); w.Code != 201 || w.Header().Get(idem.ReplayedHeader) != "" {
+					t.Fatalf("retry = %d %v", w.Code, w.Header())
+				}
+				if e.calls.Load() != 2 {
+					t.Fatalf("handler ran %d times, want 2", e.calls.Load())
+				}
+				if idem.Release(context.Background()) {
+					t.Fatal("Release reported a claim outside one")
+				}
+			})
 			t.Run("a panic answers 500 without a stack, releases, and the retry runs", func(t *testing.T) {
 				var boom atomic.Bool
 				boom.Store(true)

@@ -122,7 +122,7 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
 		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
 		if short != nil {
-			return Order{}, &stock.ShortError{SKUs: short}
+			return Order{}, shortOf(short, o.Lines, known)
 		}
 		o.Draws = draws
 		items := []types.TransactWriteItem{s.reserveItem(o)}

@@ -75,7 +75,7 @@ func (s *MemoryStore) take(o *Order) error {
 	for {
 		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
 		if short != nil {
-			return &stock.ShortError{SKUs: short}
+			return shortOf(short, o.Lines, known)
 		}
 		if err := s.units.Take(draws, known); err == nil {
 			o.Draws = draws

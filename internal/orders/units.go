@@ -49,6 +49,17 @@ func Total(lines []Line) int64 {
 	return t
 }
 
+// shortOf reports the skus Plan found short, with the units their shards hold.
+func shortOf(skus []string, lines []Line, known stock.Known) *stock.ShortError {
+	e := &stock.ShortError{SKUs: skus, Left: map[string]int{}}
+	for _, l := range lines {
+		if slices.Contains(skus, l.SKU) {
+			e.Left[l.SKU] = stock.Left(known, l.SKU, l.Shards)
+		}
+	}
+	return e
+}
+
 // needs returns what lines ask of stock.
 func needs(lines []Line) []stock.Need {
 	out := make([]stock.Need, 0, len(lines))

@@ -29,6 +29,9 @@ const (
 	EventInvalid     = "/problems/webhook-event-invalid"       // 400
 	EventNotApplied  = "/problems/webhook-event-not-applied"   // 500: the provider retries
 	Internal         = "/problems/internal"                    // 500
+	UnknownProduct   = "/problems/unknown-product"             // 400: a sku not sold, or not in that currency; not stored
+	OutOfStock       = "/problems/out-of-stock"                // 409: too few units; nothing charged, not stored
+	PriceChanged     = "/problems/price-changed"               // 409: amount is not the current total; not stored
 )
 
 // ContentType is the media type of every problem body.
@@ -45,6 +48,11 @@ type Problem struct {
 	// OrderID is the order the problem concerns (an extension member, RFC 9457 §3.2): the
 	// failed order of a 402.
 	OrderID string `json:"order_id,omitempty"`
+	// SKUs names the products at fault (out-of-stock, unknown-product); Amount and Currency
+	// are the current total of a price-changed.
+	SKUs     []string `json:"skus,omitempty"`
+	Amount   int64    `json:"amount,omitempty"`
+	Currency string   `json:"currency,omitempty"`
 	// RetryAfter, in seconds, is also sent as the Retry-After header when positive.
 	RetryAfter int `json:"retry_after,omitempty"`
 }

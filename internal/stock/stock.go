@@ -69,7 +69,11 @@ type Need struct {
 var ErrShort = errors.New("stock: not enough units")
 
 // ShortError names the skus that do not have the units a purchase asked for. Nothing was taken.
-type ShortError struct{ SKUs []string }
+// Left holds, for each, the units its shards held when last seen.
+type ShortError struct {
+	SKUs []string
+	Left map[string]int
+}
 
 func (e *ShortError) Error() string {
 	return fmt.Sprintf("stock: not enough units of %s", strings.Join(e.SKUs, ", "))
@@ -110,6 +114,15 @@ func Plan(seed string, needs []Need, known Known) (draws []Draw, short []string)
 		return nil, short
 	}
 	return draws, nil
+}
+
+// Left returns the units known to be left in the shards of sku (a Need's Shards).
+func Left(known Known, sku string, shards int) int {
+	n := 0
+	for i := range max(shards, 1) {
+		n += known[ShardKey(sku, i)]
+	}
+	return n
 }
 
 // Total returns the units of draws.
