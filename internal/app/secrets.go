@@ -57,11 +57,13 @@ type stripeFromSecret struct {
 	log  *slog.Logger
 
 	mu     sync.Mutex
-	p      payment.Provider
+	p      *payment.Stripe
 	forKey string
 }
 
-func (s *stripeFromSecret) current(ctx context.Context) (payment.Provider, error) {
+var _ payment.Reverser = (*stripeFromSecret)(nil)
+
+func (s *stripeFromSecret) current(ctx context.Context) (*payment.Stripe, error) {
 	k := s.key.Get(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,13 +86,50 @@ func (s *stripeFromSecret) CreatePayment(ctx context.Context, req payment.Reques
 		return payment.Intent{}, fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
 	}
 	in, err := p.CreatePayment(ctx, req)
-	var rej *payment.RejectedError
-	if errors.As(err, &rej) && rej.StatusCode == http.StatusUnauthorized && s.key.Refresh(ctx) {
+	if s.rolled(ctx, err) {
 		if p, err2 := s.current(ctx); err2 == nil {
 			return p.CreatePayment(ctx, req)
 		}
 	}
 	return in, err
+}
+
+// Cancel calls Stripe with the current key, re-read and retried once with the same idempotency
+// key after a 401, as CreatePayment.
+func (s *stripeFromSecret) Cancel(ctx context.Context, intentID, key string) (payment.Intent, error) {
+	p, err := s.current(ctx)
+	if err != nil {
+		return payment.Intent{}, fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
+	}
+	in, err := p.Cancel(ctx, intentID, key)
+	if s.rolled(ctx, err) {
+		if p, err2 := s.current(ctx); err2 == nil {
+			return p.Cancel(ctx, intentID, key)
+		}
+	}
+	return in, err
+}
+
+// Refund calls Stripe with the current key, re-read and retried once with the same idempotency
+// key after a 401, as CreatePayment.
+func (s *stripeFromSecret) Refund(ctx context.Context, intentID string, amount int64, key string) (string, error) {
+	p, err := s.current(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
+	}
+	id, err := p.Refund(ctx, intentID, amount, key)
+	if s.rolled(ctx, err) {
+		if p, err2 := s.current(ctx); err2 == nil {
+			return p.Refund(ctx, intentID, amount, key)
+		}
+	}
+	return id, err
+}
+
+// rolled reports whether err is Stripe's 401 and the key, re-read (rate-limited), changed.
+func (s *stripeFromSecret) rolled(ctx context.Context, err error) bool {
+	var rej *payment.RejectedError
+	return errors.As(err, &rej) && rej.StatusCode == http.StatusUnauthorized && s.key.Refresh(ctx)
 }
 
 // Retrieve calls Stripe with the current key.

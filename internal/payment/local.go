@@ -41,7 +41,9 @@ type Local struct {
 	mu    sync.Mutex
 	byKey map[string]*localResult
 	all   []*localResult // every PaymentIntent created, oldest first, for Retrieve and FindByOrder
-	hooks                // fault injection and counters for tests; empty in production builds (local_faults.go)
+	// refunds holds every refund made with a key, by key (local_reverse.go).
+	refunds map[string]*localRefund
+	hooks   // fault injection and counters for tests; empty in production builds (local_faults.go)
 }
 
 var _ Provider = (*Local)(nil)
@@ -50,10 +52,14 @@ var _ Provider = (*Local)(nil)
 func NewLocal() *Local { return &Local{} }
 
 // localResult is what a key stored: the request it was first used with, and the answer.
+// canceled and refunded are what Cancel and Refund did to the PaymentIntent since: Retrieve
+// and FindByOrder report them, a replay of the key does not (Stripe replays its first answer).
 type localResult struct {
 	req      Request // IdempotencyKey cleared: the fingerprint a replay must match
 	intent   Intent
 	declined *DeclinedError
+	canceled bool
+	refunded int64 // minor units
 }
 
 // process replays the result stored under req's key, or validates req, creates a

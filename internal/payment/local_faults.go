@@ -16,11 +16,19 @@ import (
 type hooks struct {
 	attempts map[string]int
 	n, calls int // PaymentIntents created, CreatePayment calls
+	cancels  int // PaymentIntents Cancel canceled
+	refunds  int // refunds Refund made
 	fault    func(req Request, attempt int) Fault
 }
 
 // created counts a PaymentIntent; Local.mu is held.
 func (h *hooks) created() { h.n++ }
+
+// canceled counts a PaymentIntent canceled; Local.mu is held.
+func (h *hooks) canceled() { h.cancels++ }
+
+// refunded counts a refund made; Local.mu is held.
+func (h *hooks) refunded() { h.refunds++ }
 
 // Fault is what Local does to one CreatePayment call besides its normal work; the zero Fault
 // does nothing. Set them with SetFault.
@@ -70,6 +78,21 @@ func (l *Local) Calls() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.hooks.calls
+}
+
+// Cancels returns how many PaymentIntents Cancel canceled: a Cancel that found the intent
+// succeeded or already canceled does not count.
+func (l *Local) Cancels() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hooks.cancels
+}
+
+// Refunds returns how many refunds Refund made: a replay of a key does not count.
+func (l *Local) Refunds() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hooks.refunds
 }
 
 // CreatePayment creates a PaymentIntent for req, or replays the one stored under its key;

@@ -14,13 +14,31 @@ func (l *Local) Retrieve(ctx context.Context, intentID string) (Intent, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	r, err := l.find(intentID)
+	if err != nil {
+		return Intent{}, err
+	}
+	return r.lookedUp(), nil
+}
+
+// find returns the PaymentIntent intentID, or Stripe's *RejectedError resource_missing; Local.mu
+// is held.
+func (l *Local) find(intentID string) (*localResult, error) {
 	for _, r := range l.all {
-		if in := r.lookedUp(); in.ID == intentID {
-			return in, nil
+		if r.id() == intentID {
+			return r, nil
 		}
 	}
-	return Intent{}, &RejectedError{StatusCode: http.StatusNotFound, Type: "invalid_request_error",
+	return nil, &RejectedError{StatusCode: http.StatusNotFound, Type: "invalid_request_error",
 		Code: "resource_missing", Param: "intent", Message: "No such payment_intent: '" + intentID + "'"}
+}
+
+// id is the PaymentIntent's id, declined or not.
+func (r *localResult) id() string {
+	if r.declined != nil {
+		return r.declined.IntentID
+	}
+	return r.intent.ID
 }
 
 // FindByOrder implements Provider: the PaymentIntent Local created with OrderID orderID that
@@ -45,6 +63,9 @@ func (r *localResult) lookedUp() Intent {
 	in := r.intent
 	if r.declined != nil {
 		in = Intent{ID: r.declined.IntentID, Outcome: Failed}
+	}
+	if r.canceled {
+		in.Outcome = Canceled
 	}
 	in.Amount, in.Currency, in.OrderID = r.req.Amount, r.req.Currency, r.req.OrderID
 	return in

@@ -10,7 +10,9 @@ import (
 // hooks is empty in production builds: no fault injection, no counters (see local_faults.go).
 type hooks struct{}
 
-func (*hooks) created() {}
+func (*hooks) created()  {}
+func (*hooks) canceled() {}
+func (*hooks) refunded() {}
 
 // CreatePayment creates a PaymentIntent for req, or replays the one stored under its key; see
 // Local.

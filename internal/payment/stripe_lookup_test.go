@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,9 +59,11 @@ func stripeRoutes(t *testing.T, routes map[string]string, header http.Header) (s
 			_, _ = io.WriteString(w, stripeErrorBody("invalid_request_error", "resource_missing", ""))
 			return
 		}
-		status := http.StatusOK
-		if strings.HasPrefix(answer, "500 ") {
-			status, answer = http.StatusInternalServerError, answer[4:]
+		status := http.StatusOK // an answer may start with its status: "500 {...}"
+		if code, rest, ok := strings.Cut(answer, " "); ok && len(code) == 3 {
+			if n, err := strconv.Atoi(code); err == nil {
+				status, answer = n, rest
+			}
 		}
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, answer)

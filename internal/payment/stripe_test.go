@@ -31,8 +31,9 @@ type recorder struct {
 }
 
 type recorded struct {
-	header http.Header
-	form   url.Values
+	method, path string
+	header       http.Header
+	form         url.Values
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -50,7 +51,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	r.reqs = append(r.reqs, recorded{header: req.Header.Clone(), form: form})
+	r.reqs = append(r.reqs, recorded{method: req.Method, path: req.URL.Path, header: req.Header.Clone(), form: form})
 	r.mu.Unlock()
 	return http.DefaultTransport.RoundTrip(req)
 }
