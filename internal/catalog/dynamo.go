@@ -38,7 +38,9 @@ var (
 )
 
 // NewDynamoStore returns a store over table.
-func NewDynamoStore(c DynamoDBAPI, table string) *DynamoStore { return &DynamoStore{c: c, table: table} }
+func NewDynamoStore(c DynamoDBAPI, table string) *DynamoStore {
+	return &DynamoStore{c: c, table: table}
+}
 
 // batchLimit is the number of keys of one BatchGetItem.
 const batchLimit = 100
