@@ -290,13 +290,27 @@ func (s *DynamoStore) write(ctx context.Context, want Product, stored *Product, 
 	_, err := s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
 	var conflict *types.TransactionConflictException
-	if errors.As(err, &tce) || errors.As(err, &conflict) {
+	if errors.As(err, &conflict) || (errors.As(err, &tce) && retryable(tce)) {
 		return fmt.Errorf("%w: %w", errRetry, err)
 	}
 	if err != nil {
 		return fmt.Errorf("catalog: write %s: %w", want.SKU, err)
 	}
 	return nil
+}
+
+// retryable reports whether a cancelled transaction failed only on what a new read may change:
+// a condition (units or the product changed since read), a conflicting transaction (a
+// checkout's), or throttling. Anything else (a validation error) is not retried.
+func retryable(tce *types.TransactionCanceledException) bool {
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "", "None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func prices(p map[string]int64) types.AttributeValue {
