@@ -19,7 +19,7 @@ PEER := bench/powertools
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help run test tools bench-deps build bench fuzz dynamodb-local emulator webhook-events fmt vet lint deploy clean
+.PHONY: help run test tools bench-deps build bench fuzz dynamodb-local emulator webhook-events catalog fmt vet lint deploy clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(HOST)/$(HOST)/; s/$$(PORT)/$(PORT)/; s/$$(LAMBDA_ARCH)/$(LAMBDA_ARCH)/' | \
@@ -66,6 +66,13 @@ webhook-events: ## write a freshly signed events/webhook-stripe.json into bin/ev
 
 dynamodb-local: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar ## run DynamoDB Local on :8000 (then DYNAMODB_ENDPOINT=http://localhost:8000 make run)
 	java -Djava.library.path=$(DYNAMODB_LOCAL_DIR)/DynamoDBLocal_lib -jar $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar -inMemory -sharedDb -port $(or $(DYNAMODB_PORT),8000)
+
+CATALOG_FILE ?= internal/catalog/sample.json
+# TABLE is the stack's CatalogTableName output; DYNAMODB_ENDPOINT points it at DynamoDB Local
+# (CATALOG_FLAGS=-create makes the table there). AWS credentials and Region: the SDK's chain.
+catalog: ## load CATALOG_FILE into the catalog table TABLE (idempotent)
+	@test -n "$(TABLE)" || { echo "TABLE=<catalog table name> is required (the stack's CatalogTableName output)"; exit 2; }
+	$(GO) run ./cmd/catalog -file $(CATALOG_FILE) -table $(TABLE) $(CATALOG_FLAGS)
 
 build: ## build the three Lambda bootstraps for linux/$(LAMBDA_ARCH) into bin/
 	$(MAKE) build-CheckoutFunction ARTIFACTS_DIR=bin/checkout

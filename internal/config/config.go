@@ -15,6 +15,7 @@ import (
 const (
 	EnvIdempotencyTable      = "IDEMPOTENCY_TABLE"       // default checkout-idempotency
 	EnvOrdersTable           = "ORDERS_TABLE"            // default checkout-orders
+	EnvCatalogTable          = "CATALOG_TABLE"           // default checkout-catalog
 	EnvIdempotencyTTL        = "IDEMPOTENCY_TTL"         // Go duration, default 24h
 	EnvIdempotencyWait       = "IDEMPOTENCY_WAIT"        // Go duration, default 5s
 	EnvDynamoDBEndpoint      = "DYNAMODB_ENDPOINT"       // DynamoDB Local; AWS_ENDPOINT_URL_DYNAMODB also works
@@ -45,6 +46,7 @@ const (
 type Config struct {
 	IdempotencyTable       string
 	OrdersTable            string
+	CatalogTable           string
 	IdempotencyTTL         time.Duration
 	IdempotencyWait        time.Duration
 	DynamoDBEndpoint       string
@@ -69,6 +71,7 @@ func FromEnv() (Config, error) {
 	c := Config{
 		IdempotencyTable:         get(EnvIdempotencyTable, "checkout-idempotency"),
 		OrdersTable:              get(EnvOrdersTable, "checkout-orders"),
+		CatalogTable:             get(EnvCatalogTable, "checkout-catalog"),
 		DynamoDBEndpoint:         os.Getenv(EnvDynamoDBEndpoint),
 		PaymentProvider:          strings.TrimSpace(os.Getenv(EnvPaymentProvider)),
 		StripeSecretKey:          os.Getenv(EnvStripeSecretKey),

@@ -1,9 +1,15 @@
 package samtemplate
 
 import (
+	"slices"
+
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/orders"
 )
+
+// PublicRoutes are the routes never behind the JWT authorizer: webhooks (authenticated by their
+// signature) and the catalog (public, cacheable).
+var PublicRoutes = []string{"POST /webhooks", "GET /products", "GET /products/{sku}"}
 
 // Function is what the code of one Lambda function needs from template.yaml, and all it may
 // get. One row of Functions per function: a new function (a scheduled reconciler, say) is one
@@ -37,11 +43,13 @@ func Lookup(name string) Function {
 }
 
 // TableEnv maps each table's logical id to the variable that names it in the functions.
-var TableEnv = map[string]string{"IdempotencyTable": config.EnvIdempotencyTable, "OrdersTable": config.EnvOrdersTable}
+var TableEnv = map[string]string{
+	"IdempotencyTable": config.EnvIdempotencyTable, "OrdersTable": config.EnvOrdersTable, "CatalogTable": config.EnvCatalogTable,
+}
 
 // SharedEnv is what every function reads (Globals.Function.Environment).
 var SharedEnv = []string{
-	config.EnvIdempotencyTable, config.EnvOrdersTable, config.EnvIdempotencyTTL, config.EnvIdempotencyWait,
+	config.EnvIdempotencyTable, config.EnvOrdersTable, config.EnvCatalogTable, config.EnvIdempotencyTTL, config.EnvIdempotencyWait,
 	config.EnvSecretsMaxAge, config.EnvDynamoDBEndpoint, config.EnvLogLevel,
 }
 
@@ -50,11 +58,16 @@ var SharedEnv = []string{
 // (UpdateItem), release (DeleteItem).
 var idempotencyRecords = []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
+// catalogStock is what every function does on the catalog table (internal/catalog, internal/stock):
+// read products and their shards (GetItem, BatchGetItem), take and put back units (Update items
+// of the orders' transactions) and check a shard inside one (ConditionCheckItem).
+var catalogStock = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+
 // Functions has one row per function of template.yaml.
 var Functions = []Function{
 	{
 		Name:    "CheckoutFunction",
-		Routes:  []string{"POST /checkout", "GET /orders/{id}"},
+		Routes:  []string{"POST /checkout", "GET /orders/{id}", "GET /products", "GET /products/{sku}"},
 		Env:     []string{config.EnvPaymentProvider, config.EnvStripeSecretKey, config.EnvStripeSecretKeyARN, config.EnvStripeAPIBase},
 		Secrets: map[string]string{config.EnvStripeSecretKeyARN: "StripeSecretKeyArn"},
 		Uses: map[string][]string{
@@ -63,6 +76,8 @@ var Functions = []Function{
 			// transaction settles it with another, and a stored provider failure moves it to a
 			// new provider key (UpdateItem); GET /orders/{id} and the expired-key path read it.
 			"OrdersTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+			// The stock, and GET /products, which scans the catalog.
+			"CatalogTable": append(slices.Clone(catalogStock), "dynamodb:Scan"),
 		},
 	},
 	{
@@ -78,6 +93,8 @@ var Functions = []Function{
 			"IdempotencyTable": idempotencyRecords,
 			// Reads the order, then advances its status with a conditional UpdateItem.
 			"OrdersTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+			// An order's status change takes or puts back its units.
+			"CatalogTable": catalogStock,
 		},
 	}, {
 		// Scheduled, no route: it asks the payment provider about stuck orders (so it reads the
@@ -90,6 +107,8 @@ var Functions = []Function{
 		Uses: map[string][]string{
 			"OrdersTable/index/" + orders.OpenIndex: {"dynamodb:Query"},
 			"OrdersTable":                           {"dynamodb:UpdateItem"},
+			// Settling a stuck order releases its units.
+			"CatalogTable": catalogStock,
 		},
 	},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
@@ -172,6 +173,7 @@ func TestTablesMatchTheCode(t *testing.T) {
 	}{
 		{"the idempotency table is keyed by idem.PartitionKey and expires idem.TTLAttribute", "IdempotencyTable", idem.PartitionKey, idem.TTLAttribute, false, idem.Table("")},
 		{"the orders table is keyed by orders.PartitionKey, never expires, can be restored and has the open orders' index", "OrdersTable", orders.PartitionKey, "", true, orders.Table("")},
+		{"the catalog table is keyed by catalog.PartitionKey (products and their stock shards), never expires and can be restored", "CatalogTable", catalog.PartitionKey, "", true, catalog.Table("")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -223,7 +225,7 @@ func TestTablesMatchTheCode(t *testing.T) {
 				t.Error("point-in-time recovery is off, want on")
 			}
 			if c.pitr && (tbl.DeletionProtectionEnabled == nil || !*tbl.DeletionProtectionEnabled) {
-				t.Error("DeletionProtectionEnabled is not true: orders record money taken")
+				t.Error("DeletionProtectionEnabled is not true: orders record money taken, the catalog the units for sale")
 			}
 			if c.pitr && (tbl.AWSCloudFormationDeletionPolicy != "Retain" || tbl.AWSCloudFormationUpdateReplacePolicy != "Retain") {
 				t.Errorf("DeletionPolicy %q, UpdateReplacePolicy %q: want Retain for both, orders record money taken",

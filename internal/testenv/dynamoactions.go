@@ -85,6 +85,10 @@ func (d *DynamoActions) record(op string, params any) {
 		add(&t, op)
 	case *dynamodb.ScanInput:
 		add(in.TableName, op)
+	case *dynamodb.BatchGetItemInput:
+		for table := range in.RequestItems {
+			add(aws.String(table), op)
+		}
 	default:
 		add(aws.String("?"), op) // an operation this recorder does not know: never granted
 	}
