@@ -13,12 +13,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/secrets"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
@@ -28,6 +30,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	Idem     idem.Store
 	Orders   orders.Store
+	Catalog  catalog.Store
 	Payments payment.Provider
 	// DynamoDB is the client behind the stores; nil with the in-memory stores.
 	DynamoDB *dynamodb.Client
@@ -54,20 +57,30 @@ type Options struct {
 func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*Deps, error) {
 	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel)}
 	if opt.Memory && cfg.DynamoDBEndpoint == "" {
-		d.Idem, d.Orders, d.Storage = idem.NewMemoryStore(), orders.NewMemoryStore(), "memory"
+		units := stock.NewMemory()
+		mem := catalog.NewMemoryStore(units)
+		d.Idem, d.Orders, d.Catalog, d.Storage = idem.NewMemoryStore(), orders.NewMemoryStore().WithStock(units), mem, "memory"
+		if err := d.loadCatalog(ctx, mem); err != nil {
+			return nil, err
+		}
 	} else {
 		client, err := ddb.NewClient(ctx, cfg.DynamoDBEndpoint, opt.DynamoDBOptions...)
 		if err != nil {
 			return nil, err
 		}
 		if opt.EnsureTables {
-			for _, t := range []ddb.Table{idem.Table(cfg.IdempotencyTable), orders.Table(cfg.OrdersTable)} {
+			for _, t := range []ddb.Table{idem.Table(cfg.IdempotencyTable), orders.Table(cfg.OrdersTable), catalog.Table(cfg.CatalogTable)} {
 				if err := ddb.Ensure(ctx, client, t); err != nil {
 					return nil, err
 				}
 			}
 		}
 		d.useDynamoDB(client)
+		if opt.EnsureTables { // the local server on DynamoDB Local: the catalog it serves
+			if err := d.loadCatalog(ctx, d.Catalog.(catalog.Loader)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p, name, err := NewPayments(cfg, d.Logger)
 	if err != nil {
@@ -75,6 +88,29 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 	}
 	d.Payments, d.Provider = p, name
 	return d, nil
+}
+
+// EnvCatalogFile names a catalog file the local server loads instead of the embedded sample.
+const EnvCatalogFile = "CATALOG_FILE"
+
+// loadCatalog loads CATALOG_FILE, or the embedded sample, into store (idempotently).
+func (d *Deps) loadCatalog(ctx context.Context, store catalog.Loader) error {
+	products := catalog.Sample()
+	if path := os.Getenv(EnvCatalogFile); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", EnvCatalogFile, err)
+		}
+		if products, err = catalog.Parse(data); err != nil {
+			return fmt.Errorf("%s %s: %w", EnvCatalogFile, path, err)
+		}
+	}
+	r, err := catalog.Load(ctx, store, products)
+	if err != nil {
+		return err
+	}
+	d.Logger.Info("catalog loaded", "products", len(products), "changed", r.Changed())
+	return nil
 }
 
 // LoadLambda builds the dependencies of a Lambda function: DynamoDB stores on a client built
@@ -115,7 +151,8 @@ func Exit(name string, err error) {
 func (d *Deps) useDynamoDB(client *dynamodb.Client) {
 	d.DynamoDB = client
 	d.Idem = idem.NewDynamoStore(client, d.Config.IdempotencyTable)
-	d.Orders = orders.NewDynamoStore(client, d.Config.OrdersTable)
+	d.Orders = orders.NewDynamoStore(client, d.Config.OrdersTable).WithStock(d.Config.CatalogTable)
+	d.Catalog = catalog.NewDynamoStore(client, d.Config.CatalogTable)
 	d.Storage = "dynamodb"
 	if d.Config.DynamoDBEndpoint != "" {
 		d.Storage += " at " + d.Config.DynamoDBEndpoint

@@ -8,19 +8,32 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/checkout-idem/checkout/internal/apigw"
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
-// Checkout returns the handler of POST /checkout and GET /orders/{id} over d; principal scopes
-// idempotency keys by caller (nil: anonymous, as in the local server).
+// CatalogTTL is how long a checkout container prices from the products it read: a price change
+// reaches checkouts within it. It is safe: the total is fixed in the order before the charge,
+// and a buyer who sends the total shown gets 409 price-changed rather than another charge.
+const CatalogTTL = 5 * time.Second
+
+// Checkout returns the handler of POST /checkout, GET /orders/{id} and GET /products[/{sku}]
+// over d; principal scopes idempotency keys by caller (nil: anonymous, as in the local server).
 func (d *Deps) Checkout(principal func(*http.Request) string) http.Handler {
-	return checkout.New(checkout.Options{
-		Orders: d.Orders, Payments: d.Payments, Idem: d.Idem,
+	co := checkout.New(checkout.Options{
+		Catalog: catalog.NewCache(d.Catalog, CatalogTTL, time.Now),
+		Orders:  d.Orders, Payments: d.Payments, Idem: d.Idem,
 		TTL: d.Config.IdempotencyTTL, Wait: d.Config.IdempotencyWait,
 		Principal: principal, Logger: d.Logger,
 	})
+	products := catalog.Handler(d.Catalog, d.Logger)
+	mux := http.NewServeMux()
+	mux.Handle("/products", products)
+	mux.Handle("/products/", products)
+	mux.Handle("/", co)
+	return mux
 }
 
 // Webhook returns the handler of POST /webhooks over d, with the verifiers the configuration

@@ -25,7 +25,7 @@ const Scope = "POST /checkout"
 // Options are the dependencies of the handler. Catalog, Orders, Payments and Idem are required.
 type Options struct {
 	// Catalog prices carts: wrap the catalog's store in its short-lived cache (catalog.NewCache).
-	Catalog  catalog.Pricer
+	Catalog  Pricer
 	Orders   orders.Store
 	Payments payment.Provider
 	Idem     idem.Store
@@ -101,6 +101,11 @@ func Check(keys idem.Store, store orders.Store) error {
 		return fmt.Errorf("checkout: the idempotency store cannot commit the order store's writes (%T with %T): %w", keys, store, err)
 	}
 	return nil
+}
+
+// Pricer reads the named products of the catalog that exist (catalog.Store does).
+type Pricer interface {
+	Products(ctx context.Context, skus []string) (map[string]catalog.Product, error)
 }
 
 type service struct {

@@ -39,6 +39,8 @@ func Handler(deps *app.Deps, extra map[string]http.Handler, opts ...Option) (htt
 	mux := http.NewServeMux()
 	mux.Handle("/checkout", co)
 	mux.Handle("/orders/{id}", co) // not "/orders/": that would redirect /orders
+	mux.Handle("/products", co)
+	mux.Handle("/products/{sku}", co)
 	mux.Handle("/webhooks", wh)
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
