@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,7 +131,7 @@ func TestLambdaAppliesASignedDeliveryOnce(t *testing.T) {
 		if err != nil || again.StatusCode != http.StatusOK || header(again, idem.ReplayedHeader) != "true" || again.Body != res.Body {
 			t.Fatalf("redelivery: %d %v %s %v", again.StatusCode, again.Headers, again.Body, err)
 		}
-		if o, err := store.Get(ctx, "ord_lambda"); err != nil || o != paid {
+		if o, err := store.Get(ctx, "ord_lambda"); err != nil || !reflect.DeepEqual(o, paid) {
 			t.Fatalf("order changed: %+v, %v", o, err)
 		}
 	})

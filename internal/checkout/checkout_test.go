@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -269,7 +270,7 @@ func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
 		if w.Code != http.StatusOK || w.Header().Get(idem.ReplayedHeader) != "" {
 			t.Fatalf("got %d %s", w.Code, w.Body)
 		}
-		if got := decode(t, w); got != first {
+		if got := decode(t, w); !reflect.DeepEqual(got, first) {
 			t.Fatalf("got %+v, want %+v", got, first)
 		}
 		if e.local.Calls() != 1 || e.countOrders(t) != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/reconcile"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
@@ -191,10 +192,17 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 }
 
 func TestRunIsBoundedAndLeavesATakenOverOrderAlone(t *testing.T) {
-	store, fake := orders.NewMemoryStore(), newFake()
+	units := stock.NewMemory()
+	units.PutBack([]stock.Draw{{SKU: "tee", Units: 10}})
+	store, fake := orders.NewMemoryStore().WithStock(units), newFake()
 	ctx := context.Background()
+	lined := func(id string, age time.Duration) orders.Order {
+		o := order(id, orders.Created, "", age, time.Hour)
+		o.CartID, o.Lines = "", []orders.Line{{SKU: "tee", Name: "Tee", UnitPrice: 2100, Quantity: 2}}
+		return o
+	}
 	for _, id := range []string{"a", "b", "c"} {
-		if err := store.Create(ctx, order(id, orders.Created, "", time.Hour, time.Hour)); err != nil {
+		if _, err := store.Reserve(ctx, lined(id, time.Hour), map[string]int{"tee": 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -202,13 +210,17 @@ func TestRunIsBoundedAndLeavesATakenOverOrderAlone(t *testing.T) {
 	if rep, err := rc.Run(ctx, now); err != nil || rep.Examined != 2 {
 		t.Fatalf("Run with Limit 2 = %+v, %v", rep, err)
 	}
-	// A checkout retry takes "c" over between the listing and the change: Begin rewrites it.
+	// A checkout retry takes "c" over between the listing and the change: after the provider
+	// failed, its units were released, and the retry takes them again.
 	takeover := &racingStore{Store: store, before: func() {
-		w, err := store.Begin(order("c", orders.Created, "", 0, time.Hour))
-		if err != nil {
-			t.Fatal(err)
+		c, err := store.Get(ctx, "c")
+		if err == nil {
+			err = store.Release(ctx, c, now.Add(-time.Hour))
 		}
-		if err := w.(func() error)(); err != nil {
+		if err == nil {
+			_, err = store.Reserve(ctx, lined("c", 0), map[string]int{"tee": 1})
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}}
