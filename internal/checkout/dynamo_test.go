@@ -145,6 +145,13 @@ func TestDuplicateStorm(t *testing.T) {
 			if n := e.local.Created(); n != keys {
 				t.Fatalf("%d payment intents, want %d", n, keys)
 			}
+			sold := 0
+			for k := range keys {
+				sold += 1 + k%3
+			}
+			if n := e.available(t, "hoodie-drop-01"); n != 100-sold {
+				t.Fatalf("%d hoodie-drop-01 left, want %d: each key's units taken once", n, 100-sold)
+			}
 		})
 	}
 }
