@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
@@ -28,7 +30,7 @@ func TestCheckout(t *testing.T) {
 		}
 		res := decode(t, w)
 		want := checkout.OrderID(scoped("k1"))
-		if res.OrderID != want || res.Status != orders.Paid || res.Amount != 1099 || res.Currency != "usd" ||
+		if res.OrderID != want || res.Status != orders.Paid || res.Amount != 2500 || res.Currency != "usd" ||
 			!strings.HasPrefix(res.PaymentIntentID, "pi_") || res.ClientSecret != "" {
 			t.Fatalf("response %+v, want paid order %s", res, want)
 		}
@@ -39,23 +41,29 @@ func TestCheckout(t *testing.T) {
 			t.Fatalf("Location %q", loc)
 		}
 		o, err := e.orders.Get(t.Context(), want)
-		if err != nil || o.Status != orders.Paid || o.PaymentIntentID != res.PaymentIntentID || o.CartID != "cart_1" ||
-			o.CustomerEmail != "buyer@example.com" || !o.CreatedAt.Equal(t0) {
+		if !reflect.DeepEqual(res.Lines, teeLine) {
+			t.Fatalf("response lines %+v, want %+v", res.Lines, teeLine)
+		}
+		if err != nil || o.Status != orders.Paid || o.PaymentIntentID != res.PaymentIntentID || !sameLines(o.Lines, teeLine) ||
+			o.Amount != 2500 || o.CustomerEmail != "buyer@example.com" || !o.CreatedAt.Equal(t0) {
 			t.Fatalf("stored order %+v, %v", o, err)
+		}
+		if n := e.available(t, "tee-black-m"); n != 99 {
+			t.Fatalf("tee-black-m: %d units left, want 99", n)
 		}
 	})
 
 	t.Run("no payment method answers a pending order with the client secret", func(t *testing.T) {
 		e := newEnv(t)
-		res := decode(t, e.post("k1", `{"cart_id":"c","amount":500,"currency":"eur"}`))
-		if res.Status != orders.Pending || !strings.HasPrefix(res.ClientSecret, res.PaymentIntentID+"_secret_") {
+		res := decode(t, e.post("k1", `{"items":[{"sku":"tee-black-m","quantity":1}],"currency":"eur"}`))
+		if res.Status != orders.Pending || res.Amount != 2300 || res.Currency != "eur" || !strings.HasPrefix(res.ClientSecret, res.PaymentIntentID+"_secret_") {
 			t.Fatalf("response %+v", res)
 		}
 	})
 
 	t.Run("a card that needs 3-D Secure answers requires_action with the client secret", func(t *testing.T) {
 		e := newEnv(t)
-		res := decode(t, e.post("k1", `{"cart_id":"c","amount":500,"currency":"gbp","payment_method":"pm_card_authenticationRequired"}`))
+		res := decode(t, e.post("k1", `{"items":[{"sku":"mug-enamel","quantity":1}],"currency":"eur","payment_method":"pm_card_authenticationRequired"}`))
 		if res.Status != orders.RequiresAction || res.ClientSecret == "" {
 			t.Fatalf("response %+v", res)
 		}
@@ -78,7 +86,7 @@ func TestCheckout(t *testing.T) {
 	t.Run("the same key with another body answers 422 and charges nothing more", func(t *testing.T) {
 		e := newEnv(t)
 		e.post("k1", validBody)
-		w := e.post("k1", strings.Replace(validBody, "1099", "2099", 1))
+		w := e.post("k1", strings.Replace(validBody, `"quantity":1`, `"quantity":2`, 1))
 		testenv.AssertProblem(t, w, http.StatusUnprocessableEntity, problem.KeyMismatch)
 		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
 			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
@@ -119,7 +127,8 @@ func TestOrdersAndRouting(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &o); err != nil {
 			t.Fatal(err)
 		}
-		if o.ID != created.OrderID || o.Status != orders.Paid || o.PaymentIntentID != created.PaymentIntentID || o.CartID != "cart_1" {
+		if o.ID != created.OrderID || o.Status != orders.Paid || o.PaymentIntentID != created.PaymentIntentID ||
+			!reflect.DeepEqual(o.Lines, teeLine) || o.Amount != 2500 {
 			t.Fatalf("order %+v", o)
 		}
 	})
@@ -153,19 +162,26 @@ func TestOrdersAndRouting(t *testing.T) {
 
 func TestDecline(t *testing.T) {
 	e := newEnv(t)
-	body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclinedInsufficientFunds"}`
+	body := `{"items":[{"sku":"mug-enamel","quantity":2},{"sku":"tee-black-m","quantity":3}],"amount":10300,"currency":"usd","payment_method":"pm_card_chargeDeclinedInsufficientFunds"}`
 	first := e.post("k1", body)
 	p := testenv.AssertProblem(t, first, http.StatusPaymentRequired, problem.PaymentDeclined)
 	id := checkout.OrderID(scoped("k1"))
 	if !strings.Contains(p.Detail, "insufficient_funds") || !strings.Contains(p.Detail, id) {
 		t.Fatalf("detail %q", p.Detail)
 	}
+	// The decline put the units back: the whole stock of mug-enamel, 2, is for sale again.
+	if mugs, tees := e.available(t, "mug-enamel"), e.available(t, "tee-black-m"); mugs != 2 || tees != 100 {
+		t.Fatalf("after the decline: %d mug-enamel, %d tee-black-m left; want 2 and 100", mugs, tees)
+	}
 	again := e.post("k1", body)
 	if again.Code != http.StatusPaymentRequired || again.Body.String() != first.Body.String() || again.Header().Get(idem.ReplayedHeader) != "true" {
 		t.Fatalf("retry: %d %s", again.Code, again.Body)
 	}
+	if mugs := e.available(t, "mug-enamel"); mugs != 2 {
+		t.Fatalf("after the replay: %d mug-enamel left, want 2", mugs)
+	}
 	o, err := e.orders.Get(t.Context(), id)
-	if err != nil || o.Status != orders.Failed || !strings.HasPrefix(o.PaymentIntentID, "pi_") {
+	if err != nil || o.Status != orders.Failed || !strings.HasPrefix(o.PaymentIntentID, "pi_") || o.Amount != 10300 || len(o.Lines) != 2 {
 		t.Fatalf("order %+v, %v", o, err)
 	}
 	if e.local.Calls() != 1 || e.local.Created() != 1 {
@@ -191,12 +207,18 @@ func TestProviderUnavailable(t *testing.T) {
 	if e.countOrders(t) != 1 || e.orderStatus(t, "k1") != orders.Created || e.keys.(*testenv.Keys).Len() != 0 || e.local.Created() != 0 {
 		t.Fatalf("after 502: orders %d, records %d, intents %d", e.countOrders(t), e.keys.(*testenv.Keys).Len(), e.local.Created())
 	}
+	if n := e.available(t, "tee-black-m"); n != 100 {
+		t.Fatalf("after 502: %d tee-black-m left, want 100 (the units put back)", n)
+	}
 	w = e.post("k1", validBody)
 	if w.Code != http.StatusCreated || w.Header().Get(idem.ReplayedHeader) != "" || decode(t, w).Status != orders.Paid {
 		t.Fatalf("retry after recovery: %d %s", w.Code, w.Body)
 	}
 	if e.countOrders(t) != 1 || e.local.Created() != 1 {
 		t.Fatalf("orders %d, intents %d", e.countOrders(t), e.local.Created())
+	}
+	if n := e.available(t, "tee-black-m"); n != 99 {
+		t.Fatalf("after the retry: %d tee-black-m left, want 99", n)
 	}
 }
 
@@ -278,13 +300,13 @@ func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
 		}
 	})
 	t.Run("another request under the key answers 422", func(t *testing.T) {
-		testenv.AssertProblem(t, e.post("k1", strings.Replace(validBody, "cart_1", "cart_2", 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
+		testenv.AssertProblem(t, e.post("k1", strings.Replace(validBody, "tee-black-m", "tee-white-l", 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
 		if e.local.Calls() != 1 || e.countOrders(t) != 1 {
 			t.Fatalf("calls %d, orders %d", e.local.Calls(), e.countOrders(t))
 		}
 	})
 	t.Run("a declined order still answers 402", func(t *testing.T) {
-		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
+		body := `{"items":[{"sku":"sticker-pack","quantity":1}],"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
 		testenv.AssertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
 		e.clock.Add(2 * time.Hour)
 		testenv.AssertProblem(t, e.post("k2", body), http.StatusPaymentRequired, problem.PaymentDeclined)
@@ -297,7 +319,7 @@ func TestKeyReusedAfterItsRecordExpired(t *testing.T) {
 func TestProviderRejections(t *testing.T) {
 	t.Run("an unknown payment method answers 400 payment-provider-refused naming payment_method, stored", func(t *testing.T) {
 		e := newEnv(t)
-		body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_nosuchmethod"}`
+		body := `{"items":[{"sku":"sticker-pack","quantity":1}],"currency":"usd","payment_method":"pm_nosuchmethod"}`
 		first := e.post("k1", body)
 		p := testenv.AssertProblem(t, first, http.StatusBadRequest, problem.ProviderRefused)
 		if p.Field != "payment_method" || e.countOrders(t) != 1 || e.orderStatus(t, "k1") != orders.Failed {
@@ -315,8 +337,11 @@ func TestProviderRejections(t *testing.T) {
 		}
 	})
 	t.Run("an amount below the currency's minimum answers 400 payment-provider-refused naming amount", func(t *testing.T) {
-		e := newEnv(t)
-		p := testenv.AssertProblem(t, e.post("k1", `{"cart_id":"c","amount":49,"currency":"usd","payment_method":"pm_card_visa"}`),
+		// The catalog refuses prices below Stripe's minimum; a price lowered under it since
+		// (a catalog that does not check) reaches the provider, whose refusal names amount.
+		e := newEnv(t, withProducts(catalog.Product{SKU: "pin", Name: "Pin", Prices: map[string]int64{"usd": 50}, Active: true, Stock: 10, Shards: 1}),
+			func(o *checkout.Options) { o.Catalog = repriced{o.Catalog, "pin", 49} })
+		p := testenv.AssertProblem(t, e.post("k1", `{"items":[{"sku":"pin","quantity":1}],"currency":"usd","payment_method":"pm_card_visa"}`),
 			http.StatusBadRequest, problem.ProviderRefused)
 		if p.Field != "amount" || !strings.Contains(p.Detail, "$0.50") || e.local.Created() != 0 {
 			t.Fatalf("problem %+v, intents %d", p, e.local.Created())
@@ -330,10 +355,10 @@ func TestProviderRejections(t *testing.T) {
 		testenv.AssertProblem(t, e.post("k1", validBody), http.StatusBadGateway, problem.ProviderError)
 		// The first attempt's order keeps its parameters (a charge for them exists); the other
 		// request under its key is refused before the provider is called again.
-		other := strings.Replace(validBody, "1099", "1199", 1)
+		other := strings.Replace(validBody, `"quantity":1}],"amount":2500`, `"quantity":2}],"amount":5000`, 1)
 		testenv.AssertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
 		o, err := e.orders.Get(t.Context(), checkout.OrderID(scoped("k1")))
-		if e.local.Created() != 1 || e.local.Calls() != 1 || err != nil || o.Amount != 1099 || o.Status != orders.Created {
+		if e.local.Created() != 1 || e.local.Calls() != 1 || err != nil || o.Amount != 2500 || o.Status != orders.Created {
 			t.Fatalf("intents %d, calls %d, order %+v %v", e.local.Created(), e.local.Calls(), o, err)
 		}
 	})
@@ -391,4 +416,47 @@ func TestOrderReadOnlyByItsOwner(t *testing.T) {
 			testenv.AssertProblem(t, get(id), http.StatusNotFound, problem.NotFound)
 		}
 	})
+}
+
+// teeLine is the line of validBody as answered: one tee-black-m at the sample's price.
+var teeLine = []orders.Line{{SKU: "tee-black-m", Name: "Black tee, M", UnitPrice: 2500, Quantity: 1}}
+
+// sameLines compares lines as a buyer sees them (Shards is not part of the answer).
+func sameLines(got, want []orders.Line) bool {
+	got = append([]orders.Line(nil), got...)
+	for i := range got {
+		got[i].Shards = 0
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// withProducts sells products instead of the sample, from memory stores.
+func withProducts(products ...catalog.Product) option {
+	return func(o *checkout.Options) {
+		units := stock.NewMemory()
+		mem := catalog.NewMemoryStore(units)
+		if _, err := catalog.Load(context.Background(), mem, products); err != nil {
+			panic(err)
+		}
+		o.Catalog, o.Orders = mem, testenv.NewOrders(orders.NewMemoryStore().WithStock(units))
+	}
+}
+
+// repriced is a Pricer that sells sku at price (in every currency) whatever the catalog says.
+type repriced struct {
+	checkout.Pricer
+	sku   string
+	price int64
+}
+
+func (r repriced) Products(ctx context.Context, skus []string) (map[string]catalog.Product, error) {
+	got, err := r.Pricer.Products(ctx, skus)
+	if p, ok := got[r.sku]; ok && err == nil {
+		p.Prices = map[string]int64{}
+		for _, cur := range []string{"usd", "eur"} {
+			p.Prices[cur] = r.price
+		}
+		got[r.sku] = p
+	}
+	return got, err
 }

@@ -17,21 +17,29 @@ import (
 
 // sameParameters are validBody written differently: each must replay the first answer.
 var sameParameters = []struct{ name, body string }{
-	{"fields in another order", `{"customer_email":"buyer@example.com","payment_method":"pm_card_visa","currency":"usd","amount":1099,"cart_id":"cart_1"}`},
-	{"whitespace between tokens", "{ \"cart_id\" : \"cart_1\",\n\t\"amount\": 1099, \"currency\":\"usd\", \"payment_method\":\"pm_card_visa\", \"customer_email\":\"buyer@example.com\" }"},
+	{"fields in another order", `{"customer_email":"buyer@example.com","payment_method":"pm_card_visa","currency":"usd","amount":2500,"items":[{"sku":"tee-black-m","quantity":1}]}`},
+	{"an item's fields in another order", `{"items":[{"quantity":1,"sku":"tee-black-m"}],"amount":2500,"currency":"usd","payment_method":"pm_card_visa","customer_email":"buyer@example.com"}`},
+	{"whitespace between tokens", "{ \"items\" : [ { \"sku\": \"tee-black-m\",\n\t\"quantity\": 1 } ],\n\t\"amount\": 2500, \"currency\":\"usd\", \"payment_method\":\"pm_card_visa\", \"customer_email\":\"buyer@example.com\" }"},
 	{"a trailing newline", validBody + "\n"},
-	{"an escaped character", `{"cart_id":"cart\u005f1","amount":1099,"currency":"usd","payment_method":"pm_card_visa","customer_email":"buyer@example.com"}`},
+	{"an escaped character", `{"items":[{"sku":"tee\u002dblack-m","quantity":1}],"amount":2500,"currency":"usd","payment_method":"pm_card_visa","customer_email":"buyer@example.com"}`},
 }
 
-// otherParameters change one value of validBody each: each must answer 422.
-var otherParameters = []struct{ name, old, new string }{
-	{"amount", `"amount":1099`, `"amount":1098`},
-	{"currency", `"currency":"usd"`, `"currency":"eur"`},
-	{"cart", `"cart_id":"cart_1"`, `"cart_id":"cart_2"`},
-	{"payment method", `"payment_method":"pm_card_visa"`, `"payment_method":"pm_card_mastercard"`},
-	{"payment method left out", `,"payment_method":"pm_card_visa"`, ``},
-	{"e-mail", `"customer_email":"buyer@example.com"`, `"customer_email":"other@example.com"`},
-	{"e-mail left out", `,"customer_email":"buyer@example.com"`, ``},
+// otherParameters change one value of validBody each: each must answer 422 (the cart's total,
+// amount, kept right where a line changes, so that pricing passes). After the key's record
+// expired, a wrong amount is found by pricing first: 409 price-changed (priceChanged).
+var otherParameters = []struct {
+	name, old, new string
+	priceChanged   bool
+}{
+	{"amount", `"amount":2500`, `"amount":2499`, true},
+	{"currency", `"amount":2500,"currency":"usd"`, `"amount":2300,"currency":"eur"`, false},
+	{"sku", `"sku":"tee-black-m"`, `"sku":"tee-white-l"`, false},
+	{"quantity", `"quantity":1}],"amount":2500`, `"quantity":2}],"amount":5000`, false},
+	{"line added", `"quantity":1}],"amount":2500`, `"quantity":1},{"sku":"mug-enamel","quantity":1}],"amount":3900`, false},
+	{"payment method", `"payment_method":"pm_card_visa"`, `"payment_method":"pm_card_mastercard"`, false},
+	{"payment method left out", `,"payment_method":"pm_card_visa"`, ``, false},
+	{"e-mail", `"customer_email":"buyer@example.com"`, `"customer_email":"other@example.com"`, false},
+	{"e-mail left out", `,"customer_email":"buyer@example.com"`, ``, false},
 }
 
 func TestTheSameParametersReplay(t *testing.T) {
@@ -49,9 +57,9 @@ func TestTheSameParametersReplay(t *testing.T) {
 		})
 	}
 	t.Run("an explicit null for an absent optional field replays", func(t *testing.T) {
-		body := `{"cart_id":"c","amount":700,"currency":"usd"}`
+		body := `{"items":[{"sku":"sticker-pack","quantity":1}],"currency":"usd"}`
 		a := e.post("k2", body)
-		b := e.post("k2", `{"cart_id":"c","amount":700,"currency":"usd","payment_method":null,"customer_email":null}`)
+		b := e.post("k2", `{"items":[{"sku":"sticker-pack","quantity":1}],"amount":null,"currency":"usd","payment_method":null,"customer_email":null}`)
 		if a.Code != http.StatusCreated || b.Body.String() != a.Body.String() || b.Header().Get(idem.ReplayedHeader) != "true" {
 			t.Fatalf("first %d %s, second %d %s", a.Code, a.Body, b.Code, b.Body)
 		}
@@ -77,6 +85,15 @@ func TestKeyReusedAfterExpiryComparesTheSameFields(t *testing.T) {
 	}
 	e.clock.Add(2 * time.Hour)
 	for _, tc := range otherParameters {
+		if tc.priceChanged {
+			t.Run("another "+tc.name+" answers 409 price-changed, charging nothing", func(t *testing.T) {
+				p := testenv.AssertProblem(t, e.post("k1", strings.Replace(validBody, tc.old, tc.new, 1)), http.StatusConflict, problem.PriceChanged)
+				if p.Amount != 2500 {
+					t.Fatalf("problem %+v, want the total 2500", p)
+				}
+			})
+			continue
+		}
 		t.Run("another "+tc.name+" answers 422", func(t *testing.T) {
 			testenv.AssertProblem(t, e.post("k1", strings.Replace(validBody, tc.old, tc.new, 1)), http.StatusUnprocessableEntity, problem.KeyMismatch)
 		})
@@ -139,7 +156,7 @@ func TestContentType(t *testing.T) {
 
 func TestDeclineCarriesTheOrderID(t *testing.T) {
 	e := newEnv(t)
-	body := `{"cart_id":"c","amount":700,"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
+	body := `{"items":[{"sku":"sticker-pack","quantity":1}],"currency":"usd","payment_method":"pm_card_chargeDeclined"}`
 	p := testenv.AssertProblem(t, e.post("k1", body), http.StatusPaymentRequired, problem.PaymentDeclined)
 	if want := checkout.OrderID(scoped("k1")); p.OrderID != want {
 		t.Fatalf("order_id %q, want %q", p.OrderID, want)

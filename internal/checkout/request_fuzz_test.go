@@ -9,8 +9,10 @@ import (
 // field (or the body) through a *fieldError, and that every accepted body is within the limits.
 func FuzzParseRequest(f *testing.F) {
 	for _, s := range []string{
-		`{"cart_id":"c","amount":1099,"currency":"usd","payment_method":"pm_card_visa","customer_email":"a@b.co"}`,
-		`{"cart_id":"c","amount":1e3,"currency":"USD"}`, `{1:2}`, `{"a":}`, `[]`, `{}{}`, `{"cart_id":"c",}`, `nul`,
+		`{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2500,"currency":"usd","payment_method":"pm_card_visa","customer_email":"a@b.co"}`,
+		`{"items":[{"sku":"b","quantity":2},{"sku":"a","quantity":99}],"currency":"eur"}`,
+		`{"items":[{"sku":"a","quantity":1e3}],"currency":"USD"}`, `{"items":[{"sku":"a","quantity":1,"x":1}]}`,
+		`{"cart_id":"c","amount":1e3,"currency":"USD"}`, `{1:2}`, `{"a":}`, `[]`, `{}{}`, `{"items":[],}`, `nul`,
 	} {
 		f.Add([]byte(s))
 	}

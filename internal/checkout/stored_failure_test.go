@@ -133,7 +133,7 @@ func TestStoredProviderFailure(t *testing.T) {
 		// the charge): the search must find that charge, and no second one is made.
 		p.mu.Lock()
 		p.charges = 1
-		in := payment.Intent{ID: "pi_lost", Outcome: payment.Succeeded, Amount: 1099, Currency: "usd", OrderID: checkout.OrderID(scoped("k2"))}
+		in := payment.Intent{ID: "pi_lost", Outcome: payment.Succeeded, Amount: 2500, Currency: "usd", OrderID: checkout.OrderID(scoped("k2"))}
 		p.answers[first], p.byOrder[in.OrderID] = payment.ErrUnavailable, in
 		p.mu.Unlock()
 		testenv.AssertProblem(t, e.post("k2", validBody), http.StatusBadGateway, problem.ProviderError)

@@ -40,7 +40,7 @@ func TestThroughStripeOnStripeMock(t *testing.T) {
 	e := newEnv(t, func(o *checkout.Options) { o.Payments = stripe })
 	for _, tc := range []struct{ name, key, body string }{
 		{"with a card", "stripe-1", validBody},
-		{"without a payment method", "stripe-2", `{"cart_id":"c","amount":500,"currency":"eur"}`},
+		{"without a payment method", "stripe-2", `{"items":[{"sku":"hoodie-drop-01","quantity":1}],"currency":"eur"}`},
 	} {
 		t.Run(tc.name+" answers 201 with a PaymentIntent and sends the derived key", func(t *testing.T) {
 			w := e.post(tc.key, tc.body)

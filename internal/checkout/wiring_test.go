@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/stock"
 )
 
 // TestStoresThatCannotShareATransactionFailAtStartUp: the order is written in the same
@@ -35,7 +37,7 @@ func TestStoresThatCannotShareATransactionFailAtStartUp(t *testing.T) {
 					t.Fatalf("New did not refuse the pair: %v", v)
 				}
 			}()
-			checkout.New(checkout.Options{Idem: c.keys, Orders: c.orders, Payments: payment.NewLocal()})
+			checkout.New(checkout.Options{Catalog: catalog.NewMemoryStore(stock.NewMemory()), Idem: c.keys, Orders: c.orders, Payments: payment.NewLocal()})
 		})
 	}
 	if err := checkout.Check(idem.NewMemoryStore(), orders.NewMemoryStore()); err != nil {
