@@ -11,8 +11,8 @@
 //   3. <meta name="api-base" content="https://..."> in index.html
 //   4. "" (the default): this page's own origin, as served by the local server.
 // Only http and https URLs are accepted; a trailing slash is ignored. An API on another origin
-// must answer CORS for this page's origin: allow the request headers Content-Type and
-// Idempotency-Key, and expose Retry-After (without it the page waits 1 s on 409).
+// must answer CORS for this page's origin (GET /products included): allow the request headers
+// Content-Type and Idempotency-Key, and expose Retry-After (without it the page waits 1 s on 409).
 //
 // How the page keeps its promise:
 //   - A purchase attempt gets one key (crypto.randomUUID()) before its first request. The key
