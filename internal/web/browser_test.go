@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,10 +21,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/web"
 )
@@ -30,12 +34,17 @@ import (
 // testTimeout bounds each browser test, browser start included.
 const testTimeout = 60 * time.Second
 
-// shop is the page and the checkout API on one test server, over in-memory stores and the
-// local payment provider, with switches that break the network the way phones do.
+// shop is the page, the checkout API and GET /products on one test server, over in-memory
+// stores holding the embedded sample catalog (internal/catalog/sample.json) and the local
+// payment provider, with switches that break the network the way phones do.
 type shop struct {
 	*httptest.Server
 	Orders   *testenv.Orders
 	Payments *payment.Local
+	Catalog  *catalog.MemoryStore
+
+	// bodies receives the body of every POST /checkout as it reaches the server.
+	bodies chan []byte
 
 	// arrived receives the Idempotency-Key of every POST /checkout as it reaches the server.
 	arrived chan string
@@ -53,17 +62,25 @@ type shop struct {
 
 func newShop(t *testing.T) *shop {
 	t.Helper()
+	units := stock.NewMemory()
 	s := &shop{
-		Orders:   testenv.NewOrders(orders.NewMemoryStore()),
+		Orders:   testenv.NewOrders(orders.NewMemoryStore().WithStock(units)),
 		Payments: payment.NewLocal(),
+		Catalog:  catalog.NewMemoryStore(units),
+		bodies:   make(chan []byte, 64),
 		arrived:  make(chan string, 64),
 		dropped:  make(chan *http.Response, 1),
 	}
+	if _, err := catalog.Load(context.Background(), s.Catalog, catalog.Sample()); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	api := checkout.New(checkout.Options{
+		Catalog:  s.Catalog, // no cache: a price changed by a test is seen by the next checkout
 		Orders:   s.Orders,
 		Payments: s.Payments,
 		Idem:     idem.NewMemoryStore(),
-		Logger:   slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:   logger,
 	})
 	post := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -71,6 +88,12 @@ func newShop(t *testing.T) *shop {
 			return
 		}
 		s.posts.Add(1)
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("read a POST /checkout: %v", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		s.bodies <- b
 		s.arrived <- r.Header.Get("Idempotency-Key")
 		if s.keepRunning.Load() {
 			r = r.WithContext(context.WithoutCancel(r.Context()))
@@ -92,6 +115,9 @@ func newShop(t *testing.T) *shop {
 	mux := http.NewServeMux()
 	mux.Handle("/checkout", post)
 	mux.Handle("/orders/", api)
+	products := catalog.Handler(s.Catalog, logger)
+	mux.Handle("/products", products)
+	mux.Handle("/products/", products)
 	mux.Handle("/", web.Handler())
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -239,6 +265,9 @@ func pageState(ctx context.Context) string {
 		order: document.getElementById("order-id").textContent,
 		status: document.getElementById("order-status").textContent,
 		pay: document.getElementById("pay").textContent,
+		total: document.getElementById("total").textContent,
+		catalog: document.getElementById("catalog").dataset.loaded,
+		cart: Array.from(document.querySelectorAll("#products input"), (i) => i.dataset.sku + "=" + i.value + (i.disabled ? " (disabled)" : "")).join(", "),
 		attempt: sessionStorage.getItem("checkout.attempt.v1")})`))
 	if err != nil {
 		return "(unreadable: " + err.Error() + ")"
@@ -316,9 +345,54 @@ func screenshot(t *testing.T, ctx context.Context) {
 	t.Logf("screenshot: %s", path)
 }
 
+// open loads the page and waits for its catalog.
 func open(t *testing.T, ctx context.Context, s *shop) {
 	t.Helper()
-	do(t, ctx, "open the page", chromedp.Navigate(s.URL), chromedp.WaitEnabled(chromedp.ID("pay")))
+	do(t, ctx, "open the page", chromedp.Navigate(s.URL))
+	waitCatalog(t, ctx)
+}
+
+func waitCatalog(t *testing.T, ctx context.Context) {
+	t.Helper()
+	waitFor(t, ctx, `document.getElementById("catalog").dataset.loaded === "true" && document.querySelector("#products input") !== null`)
+}
+
+// setCart sets the quantity of each sku the way the buyer does, with an input event.
+func setCart(t *testing.T, ctx context.Context, qty map[string]int) {
+	t.Helper()
+	b, _ := json.Marshal(qty)
+	eval[chromedp.Void](t, ctx, fmt.Sprintf(`(() => {
+		for (const [sku, n] of Object.entries(%s)) {
+			const input = document.getElementById("qty-" + sku);
+			if (!input) throw new Error("no quantity input for " + sku);
+			input.value = String(n);
+			input.dispatchEvent(new Event("input", {bubbles: true}));
+		}
+	})()`, b))
+}
+
+// buyOne opens the page and puts one black tee (25.00 usd) in the cart.
+func buyOne(t *testing.T, ctx context.Context, s *shop) {
+	t.Helper()
+	open(t, ctx, s)
+	setCart(t, ctx, map[string]int{"tee-black-m": 1})
+	waitFor(t, ctx, `!document.getElementById("pay").disabled`)
+}
+
+// sent decodes the body of the next POST /checkout.
+func (s *shop) sent(t *testing.T, ctx context.Context) map[string]any {
+	t.Helper()
+	select {
+	case b := <-s.bodies:
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("POST /checkout body %s: %v", b, err)
+		}
+		return v
+	case <-ctx.Done():
+		t.Fatalf("no POST /checkout arrived: %v", ctx.Err())
+		return nil
+	}
 }
 
 func TestBrowserRapidClicksMakeOneOrderAndOneCharge(t *testing.T) {
@@ -345,7 +419,7 @@ func TestBrowserRapidClicksMakeOneOrderAndOneCharge(t *testing.T) {
 			ctx := newBrowser(t)
 			s := newShop(t)
 			entered, release := s.holdFirstPayment(t)
-			open(t, ctx, s)
+			buyOne(t, ctx, s)
 			do(t, ctx, "enter an email", chromedp.SendKeys(chromedp.ID("email"), "buyer@example.com"))
 
 			tc.click(t, ctx)
@@ -381,7 +455,10 @@ func TestBrowserRetriesALostAnswerWithTheSameKey(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newShop(t)
 	s.dropFirst.Store(true)
-	open(t, ctx, s)
+	// Every request on a new connection: Chrome resends on its own a request that failed on a
+	// reused one (here, the connection of GET /products), and the page would not see the loss.
+	s.Config.SetKeepAlivesEnabled(false)
+	buyOne(t, ctx, s)
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 
 	var lost *http.Response
@@ -425,7 +502,7 @@ func TestBrowserResumesAfterAReloadDuringASlowPayment(t *testing.T) {
 			s := newShop(t)
 			s.keepRunning.Store(tc.keepRunning)
 			entered, release := s.holdFirstPayment(t)
-			open(t, ctx, s)
+			buyOne(t, ctx, s)
 			do(t, ctx, "choose a card", chromedp.SetValue(chromedp.ID("email"), "reload@example.com"))
 			do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 			key := s.nextArrival(t, ctx)
@@ -460,7 +537,7 @@ func TestBrowserResumesAfterAReloadDuringASlowPayment(t *testing.T) {
 func TestBrowserShowsADeclineAndPaysAgainWithANewKey(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newShop(t)
-	open(t, ctx, s)
+	buyOne(t, ctx, s)
 	do(t, ctx, "choose the declined card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_chargeDeclined"))
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 	waitState(t, ctx, "declined")
@@ -492,7 +569,7 @@ func TestBrowserShowsADeclineAndPaysAgainWithANewKey(t *testing.T) {
 func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newShop(t)
-	open(t, ctx, s)
+	buyOne(t, ctx, s)
 	do(t, ctx, "choose a 3-D Secure card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_authenticationRequired"))
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
@@ -518,7 +595,7 @@ func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	// A first purchase under a key, sent by another tab of the same session.
 	const key = "0b7c6f1e-1d1e-4e0c-9d53-3f4d1b2a9c10"
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/checkout",
-		strings.NewReader(`{"cart_id":"cart_demo_mug","amount":1500,"currency":"eur","payment_method":"pm_card_visa"}`))
+		strings.NewReader(`{"items":[{"sku":"mug-enamel","quantity":1}],"amount":1300,"currency":"eur","payment_method":"pm_card_visa"}`))
 	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -533,7 +610,7 @@ func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	// pay, and the page must say so.
 	open(t, ctx, s)
 	eval[chromedp.Void](t, ctx, fmt.Sprintf(`sessionStorage.setItem("checkout.attempt.v1", JSON.stringify(
-		{key: %q, body: {cart_id: "cart_demo_mug", amount: 3000, currency: "eur", payment_method: "pm_card_visa"}}))`, key))
+		{key: %q, body: {items: [{sku: "mug-enamel", quantity: 2}], amount: 2600, currency: "eur", payment_method: "pm_card_visa"}}))`, key))
 	do(t, ctx, "reload", chromedp.Reload())
 	waitState(t, ctx, "changed")
 	got := read(t, ctx)
@@ -542,6 +619,8 @@ func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	}
 	do(t, ctx, "start a new purchase", chromedp.Click(chromedp.ID("new-purchase")))
 	waitState(t, ctx, "idle")
+	setCart(t, ctx, map[string]int{"sticker-pack": 1})
+	waitFor(t, ctx, `!document.getElementById("pay").disabled`)
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 	wantPaid(t, ctx, s)
 	s.want(t, 2)
@@ -554,7 +633,7 @@ func TestBrowserRetriesWhileTheProviderIsUnavailable(t *testing.T) {
 	s.Payments.SetFault(func(_ payment.Request, attempt int) payment.Fault {
 		return payment.Fault{Unavailable: attempt <= 2}
 	})
-	open(t, ctx, s)
+	buyOne(t, ctx, s)
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 	wantPaid(t, ctx, s)
 	keys := []string{s.nextArrival(t, ctx), s.nextArrival(t, ctx), s.nextArrival(t, ctx)}
@@ -564,5 +643,173 @@ func TestBrowserRetriesWhileTheProviderIsUnavailable(t *testing.T) {
 	if n := s.posts.Load(); n != 3 {
 		t.Errorf("%d POST /checkout, want 3", n)
 	}
+	s.want(t, 1)
+}
+
+type row struct {
+	SKU, Name, Price, Availability string
+	Disabled                       bool
+}
+
+// catalogRows returns the products the page lists.
+func catalogRows(t *testing.T, ctx context.Context) []row {
+	t.Helper()
+	var rows []row
+	raw := eval[string](t, ctx, `JSON.stringify(Array.from(document.querySelectorAll("#products tr"), (tr) => ({
+		SKU: tr.dataset.sku, Name: tr.querySelector("label").textContent,
+		Price: document.getElementById("price-" + tr.dataset.sku).textContent,
+		Availability: tr.dataset.availability, Disabled: document.getElementById("qty-" + tr.dataset.sku).disabled})))`)
+	if err := json.Unmarshal([]byte(raw), &rows); err != nil {
+		t.Fatalf("catalog rows %s: %v", raw, err)
+	}
+	return rows
+}
+
+func TestBrowserListsTheCatalogAndDisablesWhatSellsOut(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	open(t, ctx, s)
+	want := []row{ // GET /products: the active products, sorted by sku; cap-retired is not
+		{"hoodie-drop-01", "Limited drop hoodie", "$89.00", "in_stock", false},
+		{"mug-enamel", "Enamel mug", "$14.00", "in_stock", false},
+		{"sticker-pack", "Sticker pack", "$5.00", "in_stock", false},
+		{"tee-black-m", "Black tee, M", "$25.00", "in_stock", false},
+		{"tee-white-l", "White tee, L", "$25.00", "in_stock", false},
+	}
+	if got := catalogRows(t, ctx); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the page lists\n%v\nwant\n%v", got, want)
+	}
+	if d := eval[bool](t, ctx, `document.getElementById("pay").disabled`); !d {
+		t.Errorf("Pay is enabled with an empty cart")
+	}
+
+	// The last two mugs.
+	setCart(t, ctx, map[string]int{"mug-enamel": 2})
+	waitFor(t, ctx, `document.getElementById("pay").textContent === "Pay $28.00"`)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	wantPaid(t, ctx, s)
+	sold := `(() => { const tr = document.querySelector('#products tr[data-sku="mug-enamel"]');
+		return tr && tr.dataset.availability === "sold_out" && document.getElementById("qty-mug-enamel").disabled })()`
+	waitFor(t, ctx, sold)
+	do(t, ctx, "reload", chromedp.Reload())
+	waitCatalog(t, ctx)
+	waitFor(t, ctx, sold)
+	for _, r := range catalogRows(t, ctx) {
+		if r.SKU != "mug-enamel" && (r.Disabled || r.Availability != "in_stock") {
+			t.Errorf("after the mugs sold out: %+v, want it in stock and enabled", r)
+		}
+	}
+	if txt := eval[string](t, ctx, `document.querySelector('#products tr[data-sku="mug-enamel"] th').textContent`); !strings.Contains(txt, "Sold out") {
+		t.Errorf("the mug's row says %q, want Sold out", txt)
+	}
+	s.want(t, 1)
+	screenshot(t, ctx)
+}
+
+func TestBrowserPaysACartOfTwoProductsWithTheServersTotal(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	open(t, ctx, s)
+	setCart(t, ctx, map[string]int{"tee-black-m": 2, "sticker-pack": 3}) // 2 × 25.00 + 3 × 5.00
+	waitFor(t, ctx, `document.getElementById("total").textContent === "$65.00" && document.getElementById("pay").textContent === "Pay $65.00"`)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+
+	body := s.sent(t, ctx)
+	wantBody := `{"amount":6500,"currency":"usd","items":[{"quantity":3,"sku":"sticker-pack"},{"quantity":2,"sku":"tee-black-m"}],"payment_method":"pm_card_visa"}`
+	if got, _ := json.Marshal(body); string(got) != wantBody {
+		t.Errorf("POST /checkout body %s, want %s", got, wantBody)
+	}
+	id := wantPaid(t, ctx, s)
+	o, err := s.Orders.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Amount != 6500 || o.Currency != "usd" || len(o.Lines) != 2 {
+		t.Errorf("stored order: %d %s, %d lines; want 6500 usd, 2 lines", o.Amount, o.Currency, len(o.Lines))
+	}
+	lines := eval[[]any](t, ctx, `Array.from(document.querySelectorAll("#lines tr"), (tr) => tr.textContent)`)
+	wantLines := []any{"Sticker pack$5.00× 3", "Black tee, M$25.00× 2"}
+	if fmt.Sprint(lines) != fmt.Sprint(wantLines) {
+		t.Errorf("the page shows the lines %q, want %q (the 201's lines)", lines, wantLines)
+	}
+	if paid := eval[string](t, ctx, `document.getElementById("receipt").hidden ? "" : document.getElementById("paid-amount").textContent`); paid != "$65.00" {
+		t.Errorf("the page shows %q charged, want $65.00", paid)
+	}
+	do(t, ctx, "reload", chromedp.Reload())
+	wantPaid(t, ctx, s)
+	if n := eval[int](t, ctx, `document.querySelectorAll("#lines tr").length`); n != 2 {
+		t.Errorf("after a reload the page shows %d lines, want 2", n)
+	}
+	s.want(t, 1)
+	screenshot(t, ctx)
+}
+
+func TestBrowserConfirmsAChangedPriceWithTheSameKey(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	buyOne(t, ctx, s) // shown at 25.00
+	products := catalog.Sample()
+	for i := range products {
+		if products[i].SKU == "tee-black-m" {
+			products[i].Prices["usd"] = 2700
+		}
+	}
+	if _, err := catalog.Load(context.Background(), s.Catalog, products); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	waitState(t, ctx, "price-changed")
+	got := read(t, ctx)
+	if !strings.Contains(got.Message, "$27.00") || !strings.Contains(got.Message, "$25.00") || got.Pay != "Confirm and pay $27.00" {
+		t.Errorf("message %q, Pay %q; want the new total $27.00 (was $25.00) to confirm", got.Message, got.Pay)
+	}
+	if total := eval[string](t, ctx, `document.getElementById("total").textContent`); total != "$27.00" {
+		t.Errorf("total %q, want $27.00", total)
+	}
+	first := s.nextArrival(t, ctx)
+	if b := s.sent(t, ctx); b["amount"] != 2500.0 {
+		t.Errorf("first POST amount %v, want 2500", b["amount"])
+	}
+	s.want(t, 0) // nothing charged before the buyer agrees
+	do(t, ctx, "confirm", chromedp.Click(chromedp.ID("pay")))
+	id := wantPaid(t, ctx, s)
+	if second := s.nextArrival(t, ctx); second != first {
+		t.Errorf("the confirmation sent key %q, want the attempt's %q", second, first)
+	}
+	if b := s.sent(t, ctx); b["amount"] != 2700.0 {
+		t.Errorf("confirmation amount %v, want 2700", b["amount"])
+	}
+	if o, _ := s.Orders.Get(context.Background(), id); o.Amount != 2700 {
+		t.Errorf("order amount %d, want 2700", o.Amount)
+	}
+	s.want(t, 1)
+}
+
+func TestBrowserNamesWhatIsOutOfStockAndPaysTheFixedCartWithTheSameKey(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	open(t, ctx, s)
+	setCart(t, ctx, map[string]int{"tee-white-l": 5, "sticker-pack": 1}) // 3 white tees left
+	waitFor(t, ctx, `!document.getElementById("pay").disabled`)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	waitState(t, ctx, "out-of-stock")
+	got := read(t, ctx)
+	if !strings.Contains(got.Message, "tee-white-l") || strings.Contains(got.Message, "sticker-pack") {
+		t.Errorf("message %q, want tee-white-l named, and only it", got.Message)
+	}
+	if got.Attempt == nil {
+		t.Fatalf("no open attempt after out-of-stock")
+	}
+	s.want(t, 0)
+	screenshot(t, ctx)
+
+	setCart(t, ctx, map[string]int{"tee-white-l": 3})
+	waitFor(t, ctx, `document.getElementById("pay").textContent === "Pay $80.00"`)
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	wantPaid(t, ctx, s)
+	if keys := []string{s.nextArrival(t, ctx), s.nextArrival(t, ctx)}; keys[0] != keys[1] {
+		t.Errorf("keys %q, want the attempt's key twice", keys)
+	}
+	waitFor(t, ctx, `document.getElementById("qty-tee-white-l").disabled`)
 	s.want(t, 1)
 }

@@ -1,6 +1,7 @@
 // Package web serves the buyer's checkout page: plain HTML, CSS and JavaScript embedded in the
-// binary, with no build step. The page talks to the checkout API (package checkout) on the same
-// origin by default, or on another one (see the top of static/app.js), and keeps the API's
+// binary, with no build step. The page lists the catalog (GET /products), prices the buyer's
+// cart from it and sends the cart with the total shown to the checkout API (package checkout),
+// on the same origin by default or on another one (see the top of static/app.js), and keeps the API's
 // promise on its side: one Idempotency-Key per purchase attempt, kept across retries and
 // reloads, and no second request while one is in flight.
 //
