@@ -140,7 +140,26 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 			c.To = orders.Abandoned
 		}
 	}
+	if c.To == orders.Abandoned && in != nil && in.Outcome != payment.Canceled {
+		// Cancel at the provider first, so no charge can follow the units back into stock.
+		rev, ok := rc.opts.Payments.(payment.Reverser)
+		if !ok {
+			log.ErrorContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", "the provider cannot cancel"))
+			return Unknown
+		}
+		got, err := rev.Cancel(ctx, in.ID, "abandon-"+o.ID)
+		if err != nil {
+			log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", "cancel: "+err.Error()))
+			return Unknown
+		}
+		if got.Outcome == payment.Succeeded {
+			c.To = orders.Paid // charged meanwhile: it settles instead
+		}
+	}
 	a, err := rc.opts.Orders.Apply(ctx, o.ID, c)
+	if err == nil && a.Unstocked {
+		RefundUnstocked(ctx, rc.opts.Orders, rc.opts.Payments, a.Order, now, log)
+	}
 	switch {
 	case errors.Is(err, orders.ErrForeignIntent):
 		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)),
@@ -165,6 +184,28 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 	}
 	log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(out)), slog.String("to", string(c.To)))
 	return out
+}
+
+// RefundUnstocked refunds an order that was paid after its units went back to stock and were
+// sold (orders.Applied.Unstocked): one refund of the whole amount under a key derived from the
+// order, then the order is marked refunded with reason out_of_stock. It logs at error level
+// either way (an alarm watches the reconciler's and webhook's errors). A failure leaves the
+// order paid without units; the next attempt, with the same refund key, refunds at most once.
+func RefundUnstocked(ctx context.Context, store orders.Store, p any, o orders.Order, now time.Time, log *slog.Logger) {
+	log = log.With(slog.String("order_id", o.ID), slog.String("payment_intent_id", o.PaymentIntentID))
+	rev, ok := p.(payment.Reverser)
+	if !ok {
+		log.ErrorContext(ctx, "paid after its units were sold: refund it by hand", slog.String("error", "the provider cannot refund"))
+		return
+	}
+	refund, err := rev.Refund(ctx, o.PaymentIntentID, o.Amount, "out-of-stock-"+o.ID)
+	if err != nil {
+		log.ErrorContext(ctx, "paid after its units were sold: refund failed", slog.String("error", err.Error()))
+		return
+	}
+	_, err = store.Apply(ctx, o.ID, orders.Change{To: orders.Refunded, IntentID: o.PaymentIntentID, Amount: o.Amount,
+		Currency: o.Currency, AmountRefunded: o.Amount, Reason: orders.ReasonOutOfStock, Now: now})
+	log.ErrorContext(ctx, "paid after its units were sold: refunded", slog.String("refund", refund), slog.Any("error", err))
 }
 
 // lookUp asks the provider for o's intent: the one it recorded, else the one created for it

@@ -307,3 +307,24 @@ func assertLogs(t *testing.T, logs string, perOrder int, rep reconcile.Report) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Cancel cancels an intent that has not succeeded, as Stripe does.
+func (f *fakeProvider) Cancel(_ context.Context, id, _ string) (payment.Intent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, "cancel "+id)
+	in, ok := f.intents[id]
+	if !ok {
+		return payment.Intent{}, &payment.RejectedError{StatusCode: 404, Code: "resource_missing"}
+	}
+	if in.Outcome != payment.Succeeded {
+		in.Outcome = payment.Canceled
+		f.intents[id] = in
+	}
+	return in, nil
+}
+
+// Refund refunds nothing here: the reconciler's tests do not sell units twice.
+func (f *fakeProvider) Refund(_ context.Context, id string, _ int64, _ string) (string, error) {
+	return "re_" + id, nil
+}
