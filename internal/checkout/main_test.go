@@ -34,10 +34,10 @@ type env struct {
 	orders  orders.Store
 	catalog catalog.Store   // the store under the cache: what is for sale and the units left
 	prices  checkout.Pricer // what the handler prices with
-	pay    payment.Provider
-	local  *payment.Local
-	clock  *testenv.Clock
-	logs   *testenv.LogBuffer
+	pay     payment.Provider
+	local   *payment.Local
+	clock   *testenv.Clock
+	logs    *testenv.LogBuffer
 }
 
 type option func(*checkout.Options)

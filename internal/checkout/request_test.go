@@ -13,7 +13,9 @@ import (
 
 func TestInvalidRequestsAreRejectedBeforeTheKeyIsClaimed(t *testing.T) {
 	// b is a body with one valid item and currency usd, then rest (fields with a leading comma).
-	b := func(rest string) string { return `{"items":[{"sku":"tee-black-m","quantity":1}],"currency":"usd"` + rest + `}` }
+	b := func(rest string) string {
+		return `{"items":[{"sku":"tee-black-m","quantity":1}],"currency":"usd"` + rest + `}`
+	}
 	// it is a body whose items are items (a JSON array).
 	it := func(items string) string { return `{"items":` + items + `,"currency":"usd"}` }
 	lines := func(n int) string {
