@@ -3,6 +3,7 @@ package orders_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/stock"
+	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
 func teeChange(to orders.Status, d time.Duration) orders.Change {
@@ -60,6 +62,13 @@ var unitsCases = []struct {
 		if again := apply(t, h, "gone", teeChange(orders.Paid, 3*time.Minute)); again.Changed {
 			t.Fatalf("a repeated payment changed the order: %+v", again)
 		}
+		testenv.Eventually(t, func() error { // listed for the reconciler, which refunds it
+			got, err := h.store.Stuck(t.Context(), t0.Add(time.Hour), 10)
+			if err != nil || !slices.ContainsFunc(got, func(o orders.Order) bool { return o.ID == "gone" }) {
+				return fmt.Errorf("Stuck = %d orders, %v; want the unstocked order", len(got), err)
+			}
+			return nil
+		})
 		r := apply(t, h, "gone", orders.Change{To: orders.Refunded, IntentID: "pi_t", Amount: 4200, Currency: "eur",
 			AmountRefunded: 4200, Reason: orders.ReasonOutOfStock, Now: t0.Add(4 * time.Minute)})
 		if r.Order.Status != orders.Refunded || r.Order.RefundReason != orders.ReasonOutOfStock {

@@ -96,6 +96,12 @@ func stillCond(to Status) string {
 // item (ALL_OLD, possibly empty).
 func (s *DynamoStore) applyUpdate(ctx context.Context, id string, c Change, unitsCond string) (a Applied, item map[string]types.AttributeValue, done bool, err error) {
 	u, cond := s.changeUpdate(c)
+	if unitsCond == "#units = :released" && c.To == Paid {
+		// Paid without its units: it stays in the open index, under created, so the
+		// reconciler finds it and refunds it (Store.Stuck).
+		u.remove = slices.DeleteFunc(u.remove, func(a string) bool { return a == "#"+OpenAttribute })
+		u.setTo(OpenAttribute, ddb.S(string(Created)))
+	}
 	if unitsCond != "" {
 		u.name(attrUnits)
 		for _, v := range []Units{Held, Released} {

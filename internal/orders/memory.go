@@ -170,7 +170,7 @@ func (s *MemoryStore) Stuck(_ context.Context, before time.Time, limit int) ([]O
 	s.mu.Lock()
 	var out []Order
 	for _, o := range s.orders {
-		if o.Status.Open() && o.UpdatedAt.Before(before) {
+		if (o.Status.Open() || unstocked(o)) && o.UpdatedAt.Before(before) {
 			out = append(out, o)
 		}
 	}

@@ -123,7 +123,8 @@ type Store interface {
 	// becomes Paid (Applied.Unstocked when they are gone). An unknown id returns ErrNotFound, a foreign
 	// intent an error matching ErrForeignIntent, an invalid c.To ErrInvalidStatus.
 	Apply(ctx context.Context, id string, c Change) (Applied, error)
-	// Stuck returns at most limit orders in Created or Pending last updated before before:
+	// Stuck returns at most limit orders in Created or Pending last updated before before (and
+	// those paid after their units were sold, until refunded, among the Created):
 	// Created ones first (a crashed checkout's, which may hide a charge), each status oldest
 	// first (eventually consistent in DynamoDB: a sparse index, never a Scan). Pending orders
 	// waiting for their buyer cannot crowd out Created ones.

@@ -157,3 +157,7 @@ func unitsEffect(o Order, to Status) effect {
 // maxReserveAttempts bounds Reserve's rounds: each failed round learns the units of at least
 // one shard, so a purchase settles within its lines' shards plus a few conflicts.
 const maxReserveAttempts = 3*stock.MaxShards + 10
+
+// unstocked reports whether o was paid after its units went back to stock and were sold: it
+// waits for its refund, and Stuck lists it (as created) until then.
+func unstocked(o Order) bool { return o.Status == Paid && o.Units == Released && len(o.Draws) > 0 }

@@ -126,6 +126,11 @@ func (rc *Reconciler) Run(ctx context.Context, now time.Time) (Report, error) {
 func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff time.Time) Outcome {
 	log := rc.opts.Logger.With(slog.String("order_id", o.ID), slog.String("status", string(o.Status)),
 		slog.Time("updated_at", o.UpdatedAt))
+	if o.Status == orders.Paid && o.Units == orders.Released {
+		// Paid after its units were sold (the webhook applied it, or a refund failed): refund.
+		RefundUnstocked(ctx, rc.opts.Orders, rc.opts.Payments, o, now, log)
+		return Settled
+	}
 	in, err := rc.lookUp(ctx, o)
 	if err != nil {
 		log.WarnContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))

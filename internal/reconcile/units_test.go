@@ -45,3 +45,44 @@ func TestAbandonCancelsThenPutsTheUnitsBack(t *testing.T) {
 		t.Fatalf("%d units left, want 2 (the abandoned order's back, the paid one's sold)", got)
 	}
 }
+
+// TestAPaymentAfterTheUnitsWereSoldIsRefundedOnce: the webhook applied a payment whose units had
+// gone back and been sold; the reconciler refunds it once (two runs, one refund key) and marks it
+// refunded for want of stock.
+func TestAPaymentAfterTheUnitsWereSoldIsRefundedOnce(t *testing.T) {
+	ctx := context.Background()
+	units := stock.NewMemory()
+	units.PutBack([]stock.Draw{{SKU: "tee", Units: 2}})
+	store := orders.NewMemoryStore().WithStock(units)
+	local := payment.NewLocal()
+	in, err := local.CreatePayment(ctx, payment.Request{OrderID: "gone", Amount: 4200, Currency: "eur", PaymentMethod: "pm_card_visa", IdempotencyKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"gone", "other"} {
+		o := order(id, orders.Created, "", time.Hour, time.Hour)
+		o.CartID, o.Lines = "", []orders.Line{{SKU: "tee", Name: "Tee", UnitPrice: 2100, Quantity: 2}}
+		if _, err := store.Reserve(ctx, o, map[string]int{"tee": 1}); err != nil {
+			t.Fatal(err)
+		}
+		if id == "gone" { // declined first: its units go back and "other" buys them
+			if _, err := store.Apply(ctx, id, orders.Change{To: orders.Failed, IntentID: in.ID, Amount: 4200, Currency: "eur", Now: now.Add(-time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, err := store.Apply(ctx, "gone", orders.Change{To: orders.Paid, IntentID: in.ID, Amount: 4200, Currency: "eur", Now: now.Add(-time.Hour)})
+	if err != nil || !a.Unstocked {
+		t.Fatalf("the late payment = %+v, %v; want unstocked", a, err)
+	}
+	rc := reconcile.New(reconcile.Options{Orders: store, Payments: local, Logger: slog.New(slog.DiscardHandler)})
+	for range 2 {
+		if _, err := rc.Run(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := store.Get(ctx, "gone")
+	if got.Status != orders.Refunded || got.RefundReason != orders.ReasonOutOfStock || got.AmountRefunded != 4200 || local.Refunds() != 1 {
+		t.Fatalf("order %s (%s, %d refunded), %d refunds; want refunded out_of_stock once", got.Status, got.RefundReason, got.AmountRefunded, local.Refunds())
+	}
+}
