@@ -77,7 +77,7 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	t.Run("while DynamoDB is down every checkout answers 503 store-unavailable and charges nothing", func(t *testing.T) {
 		for i := range during {
 			key := fmt.Sprintf("during-%d", i)
-			w := post(ctx, h, key, body(2 + i))
+			w := post(ctx, h, key, body(2+i))
 			testenv.AssertProblem(t, w, http.StatusServiceUnavailable, problem.StoreUnavailable)
 			if w.Header().Get("Retry-After") == "" {
 				t.Fatalf("%s: 503 without Retry-After: %v", key, w.Header())
@@ -96,7 +96,7 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	t.Run("after a restart the same keys answer 201, and earlier keys replay their 201", func(t *testing.T) {
 		for i := range during {
 			key := fmt.Sprintf("during-%d", i)
-			if w := post(ctx, h, key, body(2 + i)); w.Code != http.StatusCreated || replayed(w) {
+			if w := post(ctx, h, key, body(2+i)); w.Code != http.StatusCreated || replayed(w) {
 				t.Fatalf("%s: %d %v %s, want a fresh 201", key, w.Code, w.Header(), w.Body)
 			}
 		}
