@@ -75,7 +75,7 @@ const checkout = async (event) => {
       TableName: ordersTable,
       Item: {
         order_id: orderId,
-        cart_id: req.cart_id,
+        items: req.items, // the cart as sent (the peer measures idempotency, not pricing)
         amount: req.amount,
         currency: req.currency,
         status,

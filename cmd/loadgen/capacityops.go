@@ -63,7 +63,7 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 	rec := &recorder{}
 	cfg := sys.cfg
 	prefix := fmt.Sprintf("capacity-%s", randomID())
-	cfg.IdempotencyTable, cfg.OrdersTable = prefix+"-idempotency", prefix+"-orders"
+	cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable = prefix+"-idempotency", prefix+"-orders", prefix+"-catalog"
 	cfg.StripeWebhookSecrets = []string{coldWebhookSecret}
 	deps, err := app.Load(ctx, cfg, io.Discard, app.Options{
 		EnsureTables:    true,
@@ -72,7 +72,7 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 	if err != nil {
 		return nil, err
 	}
-	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable)
+	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable)
 	deps.Payments, deps.Provider = payment.NewLocal(), "local"
 	h, err := localapi.Handler(deps, nil)
 	if err != nil {
@@ -106,7 +106,7 @@ func measureCapacity(ctx context.Context, sys *system, log io.Writer) (*capacity
 	// The losing claim returns the stored answer.
 	serve("checkout, replay", post(key, checkoutBody), http.StatusCreated)
 	// Same path; the order stays pending.
-	pending := serve("checkout without a card (for the webhook)", post(key+"-pending", `{"cart_id":"cart_load","amount":1999,"currency":"eur"}`), http.StatusCreated)
+	pending := serve("checkout without a card (for the webhook)", post(key+"-pending", pendingBody), http.StatusCreated)
 	var answer struct {
 		OrderID string `json:"order_id"`
 	}

@@ -92,6 +92,7 @@ func (c *coldRun) measure(ctx context.Context, sys *system, runs int, log io.Wri
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		config.EnvIdempotencyTable + "=" + sys.cfg.IdempotencyTable,
 		config.EnvOrdersTable + "=" + sys.cfg.OrdersTable,
+		config.EnvCatalogTable + "=" + sys.cfg.CatalogTable,
 		config.EnvDynamoDBEndpoint + "=" + sys.endpoint,
 		config.EnvStripeWebhookSecret + "=" + coldWebhookSecret,
 		// The functions fail closed: the local provider runs only when chosen explicitly.

@@ -15,8 +15,13 @@ import (
 	"github.com/checkout-idem/checkout/internal/idem"
 )
 
-// checkoutBody is the purchase every request makes: a card the local provider charges.
-const checkoutBody = `{"cart_id":"cart_load","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`
+// checkoutBody is the purchase every request makes: one tee-black-m at the price benchCatalog
+// gives it (eur 2300, sent as the total the buyer was shown, so the price check runs), with a
+// card the local provider charges.
+const checkoutBody = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_visa"}`
+
+// pendingBody is checkoutBody without a card: the order stays pending until a webhook.
+const pendingBody = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur"}`
 
 // sample is what one client measured; samples of all clients are merged.
 type sample struct {

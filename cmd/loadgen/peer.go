@@ -150,7 +150,8 @@ func runPeer(ctx context.Context, sys *system, o options, log io.Writer) (*peerR
 	goEnv := append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-go", "_HANDLER=bootstrap",
 		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
 		config.EnvDynamoDBEndpoint+"="+sys.endpoint,
-		config.EnvIdempotencyTable+"="+goSide.idemTable, config.EnvOrdersTable+"="+goSide.orders)
+		config.EnvIdempotencyTable+"="+goSide.idemTable, config.EnvOrdersTable+"="+goSide.orders,
+		config.EnvCatalogTable+"="+sys.cfg.CatalogTable) // loaded with benchCatalog by setup
 	ptEnv := append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-powertools", "_HANDLER=handler.mjs",
 		"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1",
 		"IDEMPOTENCY_TABLE="+ptSide.idemTable, "ORDERS_TABLE="+ptSide.orders)

@@ -76,12 +76,18 @@ func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
 		return nil, err
 	}
 	prefix := fmt.Sprintf("loadgen-%d-%d", os.Getpid(), time.Now().Unix())
-	cfg.IdempotencyTable, cfg.OrdersTable = prefix+"-idempotency", prefix+"-orders"
+	cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable = prefix+"-idempotency", prefix+"-orders", prefix+"-catalog"
 	cfg.DynamoDBEndpoint = s.endpoint
 	cfg.StripeSecretKey = "" // charges are counted on the local provider
 	cfg.LogLevel = "info"    // the access log is encoded as in production, then discarded
 	s.cfg = cfg
 	s.counter = &ddb.Counter{}
+	remove, err := useBenchCatalog()
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.closers = append(s.closers, remove)
 	deps, err := app.Load(ctx, cfg, io.Discard, app.Options{
 		EnsureTables:    true,
 		DynamoDBOptions: []func(*dynamodb.Options){s.counter.Option()},
@@ -90,7 +96,7 @@ func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
 		s.close()
 		return nil, err
 	}
-	s.closers = append(s.closers, func() { dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable) })
+	s.closers = append(s.closers, func() { dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable) })
 	s.payments = payment.NewLocal()
 	deps.Payments, deps.Provider = s.payments, "local"
 	s.ddb, s.orders = deps.DynamoDB, deps.Orders
@@ -118,6 +124,32 @@ func newSystem(ctx context.Context, o options, log io.Writer) (*system, error) {
 	s.url = "http://" + ln.Addr().String()
 	s.where = "in-process local API (internal/localapi, payment.Local) on loopback; " + where
 	return s, nil
+}
+
+// benchCatalog is the catalog of every run: the sample's tee-black-m (what checkoutBody and
+// events/checkout.json buy, at the sample's prices) with stock for any number of requests, in
+// the most shards so that concurrent reservations rarely meet on one stock item. The sample's
+// 100 units would run out after 100 unique checkouts.
+const benchCatalog = `{"products":[{"sku":"tee-black-m","name":"Black tee, M","prices":{"usd":2500,"eur":2300},"stock":100000000,"shards":20}]}`
+
+// useBenchCatalog writes benchCatalog to a file and points CATALOG_FILE at it, so that every
+// app.Load with EnsureTables of this process (the run's, the storm's, the capacity
+// measurement's) loads it into its catalog table; it returns the clean-up.
+func useBenchCatalog() (func(), error) {
+	f, err := os.CreateTemp("", "loadgen-catalog-*.json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(benchCatalog); err != nil {
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	if err := os.Setenv(app.EnvCatalogFile, f.Name()); err != nil {
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	return func() { _ = os.Remove(f.Name()) }, nil
 }
 
 // dropTables deletes the run's tables, so a shared DynamoDB Local does not fill up.

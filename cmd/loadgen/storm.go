@@ -62,7 +62,7 @@ func runStorm(ctx context.Context, sys *system, n int, log io.Writer) (*stormRep
 	var calls []timedCall
 	cfg := sys.cfg
 	prefix := fmt.Sprintf("storm-%s", randomID())
-	cfg.IdempotencyTable, cfg.OrdersTable = prefix+"-idempotency", prefix+"-orders"
+	cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable = prefix+"-idempotency", prefix+"-orders", prefix+"-catalog"
 	deps, err := app.Load(ctx, cfg, io.Discard, app.Options{
 		EnsureTables: true,
 		DynamoDBOptions: []func(*dynamodb.Options){capacity.Option(func(c capacity.Call) {
@@ -74,7 +74,7 @@ func runStorm(ctx context.Context, sys *system, n int, log io.Writer) (*stormRep
 	if err != nil {
 		return nil, err
 	}
-	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable)
+	defer dropTables(deps.DynamoDB, cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable)
 	payments := payment.NewLocal()
 	deps.Payments, deps.Provider = payments, "local"
 	h, err := localapi.Handler(deps, nil)

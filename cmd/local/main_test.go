@@ -55,21 +55,38 @@ func post(t *testing.T, url, key, body string) (*http.Response, string) {
 
 func exercise(t *testing.T, base string) {
 	t.Helper()
-	body := `{"cart_id":"cart_123","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`
+	body := `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_visa"}`
 	first, a := post(t, base+"/checkout", "local-1", body)
 	second, b := post(t, base+"/checkout", "local-1", body)
 	if first.StatusCode != 201 || second.StatusCode != 201 || a != b || second.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("first %d %s, second %d %s %v", first.StatusCode, a, second.StatusCode, b, second.Header)
 	}
-	if mismatch, _ := post(t, base+"/checkout", "local-1", strings.Replace(body, "1999", "2999", 1)); mismatch.StatusCode != 422 {
+	if mismatch, _ := post(t, base+"/checkout", "local-1", strings.Replace(body, `"quantity":1`, `"quantity":2`, 1)); mismatch.StatusCode != 422 {
 		t.Fatalf("mismatch = %d", mismatch.StatusCode)
 	}
 	var order struct {
 		OrderID string `json:"order_id"`
 		Status  string `json:"status"`
+		Amount  int64  `json:"amount"`
+		Lines   []struct {
+			SKU      string `json:"sku"`
+			Quantity int    `json:"quantity"`
+		} `json:"lines"`
 	}
 	if err := json.Unmarshal([]byte(a), &order); err != nil {
 		t.Fatal(err)
+	}
+	if order.Amount != 2300 || len(order.Lines) != 1 || order.Lines[0].SKU != "tee-black-m" || order.Lines[0].Quantity != 1 {
+		t.Fatalf("order %s: want one tee-black-m at the catalog's eur 2300", a)
+	}
+	products, err := http.Get(base + "/products")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := io.ReadAll(products.Body)
+	products.Body.Close()
+	if products.StatusCode != 200 || !strings.Contains(string(list), `"tee-black-m"`) {
+		t.Fatalf("GET /products = %d %s, want the sample catalog", products.StatusCode, list)
 	}
 	resp, err := http.Get(base + "/orders/" + order.OrderID)
 	if err != nil {
@@ -112,6 +129,7 @@ func TestLocalServerOnDynamoDBLocalCreatesTables(t *testing.T) {
 	base, _, stop := serve(t, map[string]string{
 		"DYNAMODB_ENDPOINT": endpoint, "STRIPE_SECRET_KEY": "",
 		"IDEMPOTENCY_TABLE": "local-idem-" + t.Name(), "ORDERS_TABLE": "local-orders-" + t.Name(),
+		"CATALOG_TABLE": "local-catalog-" + t.Name(),
 	})
 	exercise(t, base)
 	if err := stop(); err != nil {
@@ -121,9 +139,10 @@ func TestLocalServerOnDynamoDBLocalCreatesTables(t *testing.T) {
 	base, _, stop = serve(t, map[string]string{
 		"DYNAMODB_ENDPOINT": endpoint, "STRIPE_SECRET_KEY": "",
 		"IDEMPOTENCY_TABLE": "local-idem-" + t.Name(), "ORDERS_TABLE": "local-orders-" + t.Name(),
+		"CATALOG_TABLE": "local-catalog-" + t.Name(),
 	})
 	defer stop()
-	resp, _ := post(t, base+"/checkout", "local-1", `{"cart_id":"cart_123","amount":1999,"currency":"eur","payment_method":"pm_card_visa"}`)
+	resp, _ := post(t, base+"/checkout", "local-1", `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_visa"}`)
 	if resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatal("not replayed after a restart on the same tables")
 	}

@@ -24,7 +24,7 @@ func TestEveryDynamoDBActionIsGranted(t *testing.T) {
 	first := invoke(withKey(loadEvent(t, "checkout.json"), "grants-1")) // claim, charge, complete
 	_ = invoke(withKey(loadEvent(t, "checkout.json"), "grants-1"))      // replay
 	declined := withKey(loadEvent(t, "checkout.json"), "grants-2")
-	lambdaevent.SetBody(&declined, []byte(`{"cart_id":"c","amount":1999,"currency":"eur","payment_method":"pm_card_chargeDeclined"}`))
+	lambdaevent.SetBody(&declined, []byte(`{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_chargeDeclined"}`))
 	if res := invoke(declined); res.StatusCode != 402 {
 		t.Fatalf("decline: %d %s", res.StatusCode, res.Body)
 	}

@@ -14,9 +14,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/checkout-idem/checkout/internal/app"
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/testenv"
@@ -33,6 +35,7 @@ func newInvoker(t *testing.T) invoker {
 	t.Setenv("DYNAMODB_ENDPOINT", testenv.DynamoEndpoint(t))
 	t.Setenv("IDEMPOTENCY_TABLE", testenv.Table(t, client, idem.Table("fn-idem")))
 	t.Setenv("ORDERS_TABLE", testenv.Table(t, client, orders.Table("fn-orders")))
+	t.Setenv("CATALOG_TABLE", sampleCatalog(t, client, "fn-catalog"))
 	t.Setenv("STRIPE_SECRET_KEY", "")
 	t.Setenv("STRIPE_SECRET_KEY_ARN", "")
 	t.Setenv("PAYMENT_PROVIDER", "local") // chosen explicitly, as the template's PaymentProvider=local does
@@ -41,6 +44,17 @@ func newInvoker(t *testing.T) invoker {
 		t.Fatal(err)
 	}
 	return invokerFor(t, h)
+}
+
+// sampleCatalog creates a fresh catalog table and loads the sample catalog into it, as
+// cmd/catalog does before a deployment takes orders; it returns the table's name.
+func sampleCatalog(t *testing.T, client *dynamodb.Client, name string) string {
+	t.Helper()
+	table := testenv.Table(t, client, catalog.Table(name))
+	if _, err := catalog.Load(t.Context(), catalog.NewDynamoStore(client, table), catalog.Sample()); err != nil {
+		t.Fatalf("load the sample catalog into %s: %v", table, err)
+	}
+	return table
 }
 
 // invokerFor calls h through the real Lambda adapter.

@@ -21,6 +21,7 @@ func environment(t *testing.T) {
 	t.Setenv(config.EnvDynamoDBEndpoint, testenv.DynamoEndpoint(t))
 	t.Setenv(config.EnvIdempotencyTable, testenv.Table(t, client, idem.Table("fn-prov-idem")))
 	t.Setenv(config.EnvOrdersTable, testenv.Table(t, client, orders.Table("fn-prov-orders")))
+	t.Setenv(config.EnvCatalogTable, sampleCatalog(t, client, "fn-prov-catalog"))
 	for _, k := range []string{config.EnvPaymentProvider, config.EnvStripeSecretKey, config.EnvStripeSecretKeyARN, config.EnvStripeAPIBase} {
 		t.Setenv(k, "")
 	}

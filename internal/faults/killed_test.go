@@ -84,7 +84,7 @@ func TestProcessKilledAfterTheCharge(t *testing.T) {
 				})
 
 				const key = "killed-1"
-				req := body("cart-killed", 4200)
+				req := body(1)
 				stuckCtx, kill := context.WithDeadline(ctx, clk.Now().Add(lease))
 				defer kill()
 				stuck := make(chan *httptest.ResponseRecorder, 1)

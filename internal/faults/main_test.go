@@ -15,10 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
@@ -35,14 +37,20 @@ type stores struct {
 	name    string
 	keys    idem.Store
 	orders  *testenv.Orders
+	catalog catalog.Store // prices and stock: the sample catalog, sharing its units with orders
 	records func(t testing.TB) int
 }
 
 // memoryStores returns fresh in-memory stores.
 func memoryStores() stores {
 	keys := testenv.NewKeys(nil)
-	return stores{name: "memory", keys: keys, orders: testenv.NewOrders(orders.NewMemoryStore()),
-		records: func(testing.TB) int { return keys.Len() }}
+	units := stock.NewMemory()
+	products := catalog.NewMemoryStore(units)
+	if _, err := catalog.Load(context.Background(), products, catalog.Sample()); err != nil {
+		panic("load the sample catalog: " + err.Error())
+	}
+	return stores{name: "memory", keys: keys, orders: testenv.NewOrders(orders.NewMemoryStore().WithStock(units)),
+		catalog: products, records: func(testing.TB) int { return keys.Len() }}
 }
 
 // storesOn returns fresh stores of the kind named: "memory" or "dynamodb" (DynamoDB Local).
@@ -57,9 +65,14 @@ func storesOn(t testing.TB, name string) stores {
 func dynamoStores(t testing.TB, c *dynamodb.Client) stores {
 	t.Helper()
 	table := testenv.Table(t, c, idem.Table("faults-idem"))
+	catalogTable := testenv.Table(t, c, catalog.Table("faults-catalog"))
+	products := catalog.NewDynamoStore(c, catalogTable)
+	if _, err := catalog.Load(t.Context(), products, catalog.Sample()); err != nil {
+		t.Fatalf("load the sample catalog: %v", err)
+	}
 	return stores{name: "dynamodb", keys: idem.NewDynamoStore(c, table),
-		orders:  testenv.NewOrders(orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("faults-orders")))),
-		records: func(t testing.TB) int { return scanCount(t, c, table) }}
+		orders:  testenv.NewOrders(orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("faults-orders"))).WithStock(catalogTable)),
+		catalog: products, records: func(t testing.TB) int { return scanCount(t, c, table) }}
 }
 
 // scanCount counts the items of a table, expired ones included: what is stored, not what is live.
@@ -99,16 +112,22 @@ func assertCounts(t testing.TB, s stores, local *payment.Local, want counts) {
 
 // newCheckout returns the checkout handler on s with a Local provider.
 func newCheckout(s stores, local *payment.Local, opts ...func(*checkout.Options)) http.Handler {
-	o := checkout.Options{Orders: s.orders, Payments: local, Idem: s.keys, Logger: quiet}
+	o := checkout.Options{Catalog: s.catalog, Orders: s.orders, Payments: local, Idem: s.keys, Logger: quiet}
 	for _, f := range opts {
 		f(&o)
 	}
 	return checkout.New(o)
 }
 
-func body(cart string, amount int) string {
-	return `{"cart_id":"` + cart + `","amount":` + itoa(amount) + `,"currency":"usd","payment_method":"pm_card_visa"}`
+// body is a checkout of quantity units of the sample catalog's tee-black-m (usd 2500 each),
+// sending the total the buyer was shown: 2500 × quantity.
+func body(quantity int) string {
+	return `{"items":[{"sku":"tee-black-m","quantity":` + itoa(quantity) + `}],"amount":` + itoa(teePrice*quantity) +
+		`,"currency":"usd","payment_method":"pm_card_visa"}`
 }
+
+// teePrice is the sample catalog's usd price of tee-black-m, in cents.
+const teePrice = 2500
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 

@@ -44,14 +44,14 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 				})
 
 				const key = "killed-settled"
-				req := body("cart-settled", 4200)
+				req := body(2)
 				stuckCtx, kill := context.WithCancel(ctx)
 				stuck := make(chan *httptest.ResponseRecorder, 1)
 				go func() { stuck <- post(stuckCtx, h, key, req) }()
 				provider.awaitHeld(t, ctx, "the checkout never reached the provider")
 				id := checkout.OrderID(idem.ScopedKey(checkout.Scope, "", key))
 				o, err := s.orders.Get(ctx, id)
-				if err != nil || o.Status != orders.Created || o.Amount != 4200 || o.PaymentIntentID != "" {
+				if err != nil || o.Status != orders.Created || o.Amount != 2*teePrice || o.PaymentIntentID != "" {
 					t.Fatalf("order while the charge is held: %+v, %v; want created, no intent yet", o, err)
 				}
 				assertCounts(t, s, local, counts{orders: 1, charges: 1, records: 1})
@@ -68,7 +68,7 @@ func TestKilledChargeSettledWithoutTheBuyer(t *testing.T) {
 						t.Fatal(err)
 					}
 					wh := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: s.orders, Idem: s.keys, Logger: quiet})
-					ev := stripeEvent("evt_settle_1", intent.ID, id, 4200, "usd", time.Now())
+					ev := stripeEvent("evt_settle_1", intent.ID, id, 2*teePrice, "usd", time.Now())
 					r := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(ev))
 					r.Header.Set("Content-Type", "application/json")
 					r.Header.Set(webhook.StripeSignatureHeader, webhook.SignStripe(secret, time.Now(), ev))

@@ -37,7 +37,7 @@ func TestSlowProvider(t *testing.T) {
 				return payment.Fault{}
 			})
 			const key = "slow-1"
-			req := body("cart-slow", 990)
+			req := body(1)
 			first := make(chan *httptest.ResponseRecorder, 1)
 			go func() { first <- post(ctx, h, key, req) }()
 			select {

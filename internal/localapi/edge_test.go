@@ -82,7 +82,7 @@ func TestEveryErrorIsAProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" answers a "+http.StatusText(tc.status)+" problem", func(t *testing.T) {
-			r := rawRequest(tc.method, tc.target, nil, `{"cart_id":"c","amount":700,"currency":"usd"}`)
+			r := rawRequest(tc.method, tc.target, nil, `{"items":[{"sku":"tee-black-m","quantity":1}],"currency":"usd"}`)
 			for k, v := range tc.header {
 				r.Header[http.CanonicalHeaderKey(k)] = []string{v} // as sent, even an empty value
 			}

@@ -238,8 +238,11 @@ func TestCurlSession(t *testing.T) {
 	}
 	got := string(out)
 	for _, want := range []string{
+		"HTTP/1.1 200 OK", `"sku":"tee-black-m"`, `"availability":"in_stock"`,
 		"HTTP/1.1 201 Created", "Idempotent-Replayed: true", "HTTP/1.1 422 Unprocessable Entity",
-		`"type":"/problems/idempotency-key-reused"`, `"status":"paid"`, `"cart_id":"cart_123"`,
+		`"type":"/problems/idempotency-key-reused"`, `"status":"paid"`,
+		`"lines":[{"sku":"tee-black-m","name":"Black tee, M","unit_price":2500,"quantity":2}],"amount":5000`,
+		"HTTP/1.1 409 Conflict", `"type":"/problems/price-changed"`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("session output lacks %s:\n%s", want, got)
@@ -247,5 +250,8 @@ func TestCurlSession(t *testing.T) {
 	}
 	if n := strings.Count(got, "HTTP/1.1 201 Created"); n != 2 {
 		t.Errorf("%d 201 answers, want 2:\n%s", n, got)
+	}
+	if n := strings.Count(got, "/problems/price-changed"); n != 1 {
+		t.Errorf("%d price-changed answers, want 1 (the tampered total):\n%s", n, got)
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/lambdaevent"
@@ -81,6 +83,17 @@ func decode(t *testing.T, res events.APIGatewayV2HTTPResponse) order {
 	return o
 }
 
+// sampleCatalog creates a fresh catalog table holding the sample catalog, as cmd/catalog loads
+// a deployment's table, and returns its name.
+func sampleCatalog(t *testing.T, client *dynamodb.Client) string {
+	t.Helper()
+	table := testenv.Table(t, client, catalog.Table("rie-catalog"))
+	if _, err := catalog.Load(t.Context(), catalog.NewDynamoStore(client, table), catalog.Sample()); err != nil {
+		t.Fatalf("load the sample catalog: %v", err)
+	}
+	return table
+}
+
 func TestBootstrapsUnderTheLambdaEmulator(t *testing.T) {
 	testenv.RIEBin(t)
 	client := testenv.DynamoClient(t)
@@ -90,6 +103,7 @@ func TestBootstrapsUnderTheLambdaEmulator(t *testing.T) {
 		config.EnvDynamoDBEndpoint + "=" + testenv.DynamoEndpoint(t),
 		config.EnvIdempotencyTable + "=" + testenv.Table(t, client, idem.Table("rie-idem")),
 		config.EnvOrdersTable + "=" + testenv.Table(t, client, orders.Table("rie-orders")),
+		config.EnvCatalogTable + "=" + sampleCatalog(t, client),
 		config.EnvLogLevel + "=info",
 	}
 	checkoutBin, webhookBin := build(t, "CheckoutFunction"), build(t, "WebhookFunction")
@@ -116,7 +130,7 @@ func TestBootstrapsUnderTheLambdaEmulator(t *testing.T) {
 	t.Run("a freshly signed webhook pays a pending order", func(t *testing.T) {
 		ev := event(t, "checkout.json")
 		ev.Headers["idempotency-key"] = "rie-pending-1"
-		lambdaevent.SetBody(&ev, []byte(`{"cart_id":"cart_rie","amount":1999,"currency":"eur"}`))
+		lambdaevent.SetBody(&ev, []byte(`{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur"}`))
 		res := checkout.HTTP(t, ev)
 		pending := decode(t, res)
 		if res.StatusCode != 201 || pending.Status != "pending" {
