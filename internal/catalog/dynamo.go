@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -59,7 +58,7 @@ func (s *DynamoStore) get(ctx context.Context, keys []string, consistent bool) (
 		pending := map[string]types.KeysAndAttributes{s.table: {Keys: req, ConsistentRead: aws.Bool(consistent)}}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := ddb.Backoff(ctx, attempt); err != nil {
 					return nil, err
 				}
 			}
@@ -198,7 +197,7 @@ func (s *DynamoStore) Load(ctx context.Context, products []Product) (Report, err
 				return r, fmt.Errorf("catalog: %s: units kept changing; gave up after %d attempts", want.SKU, attempt)
 			}
 			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := ddb.Backoff(ctx, attempt); err != nil {
 					return r, err
 				}
 			}
@@ -354,19 +353,4 @@ func decode(item map[string]types.AttributeValue) (Product, error) {
 	}
 	p.Stock, p.Shards = int(st), int(sh)
 	return p, nil
-}
-
-func backoff(attempt int) time.Duration {
-	return min(time.Duration(attempt)*5*time.Millisecond, 100*time.Millisecond)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -258,7 +257,7 @@ func classify(err error) error {
 const maxConflictRetries = 10
 
 // retryConflicts runs call, classified, retrying conflicts with jittered backoff (5 ms doubling
-// to 320 ms, ±50 %, so colliding requests do not collide again). Before each retry, onConflict
+// to 320 ms, ±50 %: ddb.Backoff). Before each retry, onConflict
 // (when not nil) may end the retries by returning an error, which retryConflicts returns.
 func retryConflicts(ctx context.Context, onConflict, call func() error) error {
 	for attempt := 0; ; attempt++ {
@@ -271,13 +270,8 @@ func retryConflicts(ctx context.Context, onConflict, call func() error) error {
 				return err
 			}
 		}
-		d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
-		t := time.NewTimer(d/2 + rand.N(d))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := ddb.Backoff(ctx, attempt); err != nil {
+			return err
 		}
 	}
 }

@@ -40,14 +40,14 @@ func (s *DynamoStore) Apply(ctx context.Context, id string, c Change) (Applied, 
 		var err error
 		switch e {
 		case keep:
-			a, item, done, err = s.applyUpdate(ctx, id, c, stillCond(c.To))
+			a, item, done, err = s.applyUpdate(ctx, id, c, stillCond(c.To), false)
 		case retake:
 			o := *old
 			draws, short := stock.Plan(o.ID, needs(o.Lines), known)
 			if short != nil {
 				// The units are gone: record the payment all the same (the money moved), its
 				// units still released; the caller refunds it.
-				a, item, done, err = s.applyUpdate(ctx, id, c, "#units = :released")
+				a, item, done, err = s.applyUpdate(ctx, id, c, "#units = :released", true)
 				a.Unstocked = a.Changed
 				break
 			}
@@ -60,8 +60,8 @@ func (s *DynamoStore) Apply(ctx context.Context, id string, c Change) (Applied, 
 			return a, err
 		}
 		if item == nil && old != nil {
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return Applied{}, ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return Applied{}, err
 			}
 			continue // a shard was short, or a transaction conflicted: plan again
 		}
@@ -92,11 +92,11 @@ func stillCond(to Status) string {
 }
 
 // applyUpdate applies c with one UpdateItem on the extra condition unitsCond (names #units,
-// values :held and :released). done reports success; a failed condition returns the stored
-// item (ALL_OLD, possibly empty).
-func (s *DynamoStore) applyUpdate(ctx context.Context, id string, c Change, unitsCond string) (a Applied, item map[string]types.AttributeValue, done bool, err error) {
+// values :held and :released). unstocked records a payment whose units are gone. done reports
+// success; a failed condition returns the stored item (ALL_OLD, possibly empty).
+func (s *DynamoStore) applyUpdate(ctx context.Context, id string, c Change, unitsCond string, unstocked bool) (a Applied, item map[string]types.AttributeValue, done bool, err error) {
 	u, cond := s.changeUpdate(c)
-	if unitsCond == "#units = :released" && c.To == Paid {
+	if unstocked {
 		// Paid without its units: it stays in the open index, under created, so the
 		// reconciler finds it and refunds it (Store.Stuck).
 		u.remove = slices.DeleteFunc(u.remove, func(a string) bool { return a == "#"+OpenAttribute })
@@ -160,7 +160,7 @@ func (s *DynamoStore) applyUnits(ctx context.Context, id string, c Change, o Ord
 			units, _ := stock.UnitsOf(r.Item)
 			known[o.Draws[i-1].Key()] = units
 		case "TransactionConflict":
-			if err := backoff(ctx, len(known)); err != nil {
+			if err := ddb.Backoff(ctx, len(known)); err != nil {
 				return Applied{}, nil, false, err
 			}
 		}

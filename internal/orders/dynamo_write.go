@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -161,7 +160,7 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 			}
 		}
 		if conflict {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := ddb.Backoff(ctx, attempt); err != nil {
 				return Order{}, err
 			}
 		}
@@ -176,20 +175,6 @@ func (s *DynamoStore) stored(ctx context.Context, id string, item map[string]typ
 		return itemOrder(item)
 	}
 	return s.Get(ctx, id)
-}
-
-// backoff waits before retry attempt+1 of a write that met a concurrent transaction: 5 ms
-// doubling to 320 ms, ±50 %, so colliding requests do not collide again.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
-	t := time.NewTimer(d/2 + rand.N(d))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // unitsWrites returns the items that move o's draws with its update: put back (release) or
@@ -237,7 +222,7 @@ func (s *DynamoStore) Release(ctx context.Context, o Order, now time.Time) error
 		case attempt >= 5:
 			return fmt.Errorf("orders: release %s: %w", o.ID, err)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := ddb.Backoff(ctx, attempt); err != nil {
 			return err
 		}
 	}

@@ -44,7 +44,7 @@ type Order struct {
 var (
 	ErrNotFound = errors.New("orders: order not found")
 	ErrExists   = errors.New("orders: order already exists")
-	// ErrConflict: a Begin or Settle write found the order in a state it may not change (the
+	// ErrConflict: a Reserve or Settle write found the order in a state it may not change (the
 	// memory store's writes return it; DynamoDB cancels the transaction instead).
 	ErrConflict = errors.New("orders: order not in a state this write accepts")
 	// ErrForeignIntent: a Change names a payment intent that is not the order's (or, for an
@@ -89,8 +89,8 @@ type Applied struct {
 // Store keeps orders. MemoryStore and DynamoStore implement it and pass the same contract tests.
 // Times are stored in UTC with nanosecond precision; stored orders come back with UTC times.
 //
-// Begin and Settle return writes for the caller to commit atomically with an idempotency record:
-// a types.TransactWriteItem (DynamoStore) or a func() error that checks and then applies under
+// Settle returns writes for the caller to commit atomically with an idempotency record:
+// types.TransactWriteItems (DynamoStore) or a func() error that checks and then applies under
 // the store's own lock (MemoryStore; it calls nothing else, so it may run under another
 // store's lock).
 type Store interface {
@@ -135,7 +135,7 @@ type Store interface {
 	// or is no longer Created, ErrNotFound for an unknown id.
 	Rekey(ctx context.Context, id, from, to string, now time.Time) error
 	// Create inserts o on its own, or returns ErrExists. For tools and tests; the checkout
-	// path uses Begin. An empty o.Status is stored as Created.
+	// path uses Reserve. An empty o.Status is stored as Created.
 	Create(ctx context.Context, o Order) error
 }
 

@@ -8,8 +8,8 @@ import (
 // The rules of the writes, in Go: the memory store applies them, and the DynamoDB store uses
 // them to explain a failed condition. DynamoStore's condition expressions say the same.
 
-// checkBegin validates the order of a Reserve.
-func checkBegin(o Order) error {
+// checkOrder validates the order of a Reserve.
+func checkOrder(o Order) error {
 	switch {
 	case o.ID == "":
 		return fmt.Errorf("orders: begin: empty order id")

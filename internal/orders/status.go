@@ -7,7 +7,7 @@ import (
 )
 
 // Status is the state of an order. Its rank orders the states; an order only moves up, except
-// that Store.Begin resets an abandoned order to Created (see the package documentation).
+// that Store.Reserve resets an abandoned order to Created (see the package documentation).
 type Status string
 
 const (

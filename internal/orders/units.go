@@ -100,7 +100,7 @@ func purchase(o Order) string {
 
 // checkReserve validates o for Reserve.
 func checkReserve(o Order, shards map[string]int) error {
-	if err := checkBegin(o); err != nil {
+	if err := checkOrder(o); err != nil {
 		return err
 	}
 	if len(o.Lines) == 0 {
