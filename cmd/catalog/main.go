@@ -23,6 +23,7 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/ddb/sdkclient"
 )
 
 func main() {
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *region != "" {
 		opts = append(opts, func(o *dynamodb.Options) { o.Region = *region })
 	}
-	client, err := ddb.NewClient(ctx, *endpoint, opts...)
+	client, err := sdkclient.New(ctx, *endpoint, opts...)
 	if err != nil {
 		log.Error("DynamoDB client", "err", err)
 		return 1

@@ -64,7 +64,7 @@ func Load(ctx context.Context, cfg config.Config, log io.Writer, opt Options) (*
 			return nil, err
 		}
 	} else {
-		client, err := ddb.NewClient(ctx, cfg.DynamoDBEndpoint, opt.DynamoDBOptions...)
+		client, err := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, opt.DynamoDBOptions...)
 		if err != nil {
 			return nil, err
 		}

@@ -2,8 +2,34 @@ package checkout
 
 import (
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/checkout-idem/checkout/internal/catalog"
 )
+
+// The rules the parser checks with loops, as patterns: the oracles of the fuzz targets.
+var (
+	paymentMethodRule = regexp.MustCompile(`^pm_[A-Za-z0-9_]{1,100}$`)
+	skuRule           = regexp.MustCompile(catalog.SKURule)
+)
+
+// FuzzRules checks the loops of validPaymentMethod and catalog.ValidSKU against their patterns.
+func FuzzRules(f *testing.F) {
+	for _, s := range []string{"pm_card_visa", "pm_", "pm_" + strings.Repeat("a", 100), "pm_" + strings.Repeat("a", 101),
+		"pm_x-y", "PM_x", "tee-black-m", "-a", "a#1", "", strings.Repeat("a", 64), strings.Repeat("a", 65), "9._-", "A", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validPaymentMethod(s), paymentMethodRule.MatchString(s); got != want {
+			t.Errorf("validPaymentMethod(%q) = %v, the pattern says %v", s, got, want)
+		}
+		if got, want := catalog.ValidSKU(s), skuRule.MatchString(s); got != want {
+			t.Errorf("catalog.ValidSKU(%q) = %v, the pattern says %v", s, got, want)
+		}
+	})
+}
 
 // FuzzParseRequest checks that no body panics the parser, that every rejection names a known
 // field (or the body) through a *fieldError, and that every accepted body is within the limits.
@@ -27,7 +53,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if len(req.Items) < 1 || len(req.Items) > MaxLines || req.Amount < 0 || req.Amount > MaxAmount ||
 			!currencies[req.Currency] || len(req.CustomerEmail) > MaxEmail ||
-			(req.PaymentMethod != "" && !paymentMethodRE.MatchString(req.PaymentMethod)) {
+			(req.PaymentMethod != "" && !paymentMethodRule.MatchString(req.PaymentMethod)) {
 			t.Fatalf("accepted %q as %+v", body, req)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 // Benchmarks and the load generator use it so "requests per API call" is counted, not assumed.
 type Counter struct{ n atomic.Int64 }
 
-// Option installs the counter on a client: pass it to NewClient or dynamodb.New.
+// Option installs the counter on a client: pass it to NewLambdaClient or dynamodb.New.
 func (c *Counter) Option() func(*dynamodb.Options) {
 	return func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {

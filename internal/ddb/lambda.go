@@ -11,12 +11,13 @@ import (
 	"github.com/checkout-idem/checkout/internal/awsenv"
 )
 
-// NewLambdaClient returns a DynamoDB client for a Lambda function, built from what the Lambda
-// runtime puts in the environment (AWS_REGION and the execution role's AWS_ACCESS_KEY_ID,
+// NewLambdaClient returns a DynamoDB client for a Lambda function (and the local server), built
+// from what the Lambda runtime puts in the environment (AWS_REGION and the execution role's AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, valid for the life of the execution environment)
 // without the SDK's config package: that package links the SSO, STS and IMDS clients and adds
 // about 1.8 MB to each bootstrap, which matters for cold starts. An endpoint (DynamoDB Local
-// under `sam local`) gets dummy credentials when the environment has none.
+// under `sam local`, `make run`, the tests) gets dummy credentials when the environment has
+// none, and LocalRetryer unless AWS_MAX_ATTEMPTS or AWS_RETRY_MODE say otherwise.
 //
 // Like the SDK's config package, it honours AWS_MAX_ATTEMPTS (attempts per call, the first
 // included; the SDK's default is 3) and AWS_RETRY_MODE (standard, the default, or adaptive);
@@ -26,11 +27,16 @@ func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynam
 	o.Region, o.Credentials = awsenv.Lambda(endpoint)
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
+		// DynamoDB Local sends a CRC32 header that does not match its error responses; the
+		// SDK would log a warning per conditional-check failure.
 		o.DisableValidateResponseChecksum = true
 	}
 	var err error
 	if o.RetryMaxAttempts, o.RetryMode, err = RetryFromEnv(); err != nil {
 		return nil, err
+	}
+	if endpoint != "" && o.RetryMaxAttempts == 0 && o.RetryMode == "" {
+		o.Retryer = LocalRetryer()
 	}
 	return dynamodb.New(o, optFns...), nil
 }

@@ -50,7 +50,7 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	db := ownDynamoDB(t)
-	c, err := ddb.NewClient(ctx, db.Endpoint, failFast)
+	c, err := ddb.NewLambdaClient(db.Endpoint, failFast)
 	if err != nil {
 		t.Fatal(err)
 	}

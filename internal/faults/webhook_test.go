@@ -58,7 +58,7 @@ func TestWebhookApplyFailsOnce(t *testing.T) {
 		}},
 		{"on a DynamoDB Local stopped during the Apply and restarted before the answer", func(t *testing.T) (stores, applyFunc) {
 			db := ownDynamoDB(t)
-			c, err := ddb.NewClient(t.Context(), db.Endpoint, failFast)
+			c, err := ddb.NewLambdaClient(db.Endpoint, failFast)
 			if err != nil {
 				t.Fatal(err)
 			}

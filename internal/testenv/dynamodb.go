@@ -88,7 +88,7 @@ func (d *DynamoDB) start() error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = d.cmd.Wait(); close(exited) }()
-	client, err := ddb.NewClient(context.Background(), d.Endpoint)
+	client, err := ddb.NewLambdaClient(d.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func DynamoEndpoint(t testing.TB) string {
 // DynamoClient returns a client of the shared DynamoDB Local.
 func DynamoClient(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
-	c, err := ddb.NewClient(context.Background(), DynamoEndpoint(t), optFns...)
+	c, err := ddb.NewLambdaClient(DynamoEndpoint(t), optFns...)
 	if err != nil {
 		t.Fatal(err)
 	}

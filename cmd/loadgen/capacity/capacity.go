@@ -106,7 +106,7 @@ func Lines(w io.Writer) Recorder {
 	}
 }
 
-// Option installs the middleware on a DynamoDB client (dynamodb.New, ddb.NewClient,
+// Option installs the middleware on a DynamoDB client (dynamodb.New, ddb.NewLambdaClient,
 // app.LoadLambda).
 func Option(rec Recorder) func(*dynamodb.Options) {
 	return func(o *dynamodb.Options) {
