@@ -186,13 +186,17 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	c, p := s.price(ctx, req)
 	if p != nil {
 		idem.Release(ctx)
-		problem.Write(w, *p)
+		if !s.answeredBefore(w, r, id) {
+			problem.Write(w, *p)
+		}
 		return
 	}
 	now := s.Now()
 	if skus := s.soldOut.short(c.lines, now); len(skus) > 0 {
 		idem.Release(ctx)
-		outOfStock(w, skus)
+		if !s.answeredBefore(w, r, id) {
+			outOfStock(w, skus)
+		}
 		return
 	}
 	principal := ""

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -459,4 +460,59 @@ func (r repriced) Products(ctx context.Context, skus []string) (map[string]catal
 		got[r.sku] = p
 	}
 	return got, err
+}
+
+// TestExpiredKeyOutlivesTheCatalog: after a key's record expired, its paid order is the answer
+// to the same request even when today's catalog would refuse it before any reservation: the
+// product sold out (and marked so), its price changed, or it was retired.
+func TestExpiredKeyOutlivesTheCatalog(t *testing.T) {
+	e := newEnv(t) // TTL 1 h
+	first := decode(t, e.post("k1", validBody))
+	e.clock.Add(2 * time.Hour)
+	same := func(t *testing.T) {
+		t.Helper()
+		w := e.post("k1", validBody)
+		if w.Code != http.StatusOK {
+			t.Fatalf("got %d %s, want 200 and the original order", w.Code, w.Body)
+		}
+		if got := decode(t, w); !reflect.DeepEqual(got, first) {
+			t.Fatalf("got %+v, want %+v", got, first)
+		}
+		other := strings.Replace(validBody, `"amount":2500`, `"amount":2499`, 1)
+		testenv.AssertProblem(t, e.post("k1", other), http.StatusUnprocessableEntity, problem.KeyMismatch)
+	}
+	t.Run("sold out, and marked so", func(t *testing.T) {
+		left := e.available(t, "tee-black-m")
+		if w := e.post("k2", cartBody(fmt.Sprintf(`[{"sku":"tee-black-m","quantity":%d}]`, left))); w.Code != http.StatusCreated {
+			t.Fatalf("buying the last %d: %d %s", left, w.Code, w.Body)
+		}
+		testenv.AssertProblem(t, e.post("k3", validBody), http.StatusConflict, problem.OutOfStock)
+		same(t)
+	})
+	reload := func(t *testing.T, change func(*catalog.Product)) {
+		t.Helper()
+		products := catalog.Sample()
+		for i := range products {
+			if products[i].SKU == "tee-black-m" {
+				change(&products[i])
+			}
+		}
+		if _, err := catalog.Load(t.Context(), e.catalog.(catalog.Loader), products); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Minute) // past the price cache
+	}
+	t.Run("its price changed", func(t *testing.T) {
+		reload(t, func(p *catalog.Product) { p.Prices["usd"] = 2600 })
+		testenv.AssertProblem(t, e.post("k4", validBody), http.StatusConflict, problem.PriceChanged)
+		same(t)
+	})
+	t.Run("it was retired", func(t *testing.T) {
+		reload(t, func(p *catalog.Product) { p.Active = false })
+		testenv.AssertProblem(t, e.post("k5", validBody), http.StatusBadRequest, problem.UnknownProduct)
+		same(t)
+	})
+	if e.local.Created() != 2 || e.countOrders(t) != 2 {
+		t.Fatalf("charges %d, orders %d; want 2 and 2", e.local.Created(), e.countOrders(t))
+	}
 }

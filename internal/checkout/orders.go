@@ -30,6 +30,27 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request, o orders
 	writeJSON(w, http.StatusOK, view(o))
 }
 
+// answeredBefore answers with the key's order when one exists beyond created, and reports
+// whether it did. A rejection the catalog decides before the reservation (a changed price, a
+// retired product, the sold-out mark) calls it first: when the key's idempotency record has
+// expired, its order (paid, say) is the answer, or 422 for another request, not what today's
+// catalog says. It costs one read, on those paths only; a created order (a crashed attempt)
+// does not answer: the rejection stands, and its units were put back or will be.
+func (s *service) answeredBefore(w http.ResponseWriter, r *http.Request, id string) bool {
+	o, err := s.Orders.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
+		return false
+	case err != nil:
+		s.Logger.WarnContext(r.Context(), "checkout: order not read before a rejection", "order_id", id, "error", err.Error())
+		return false
+	case o.Status == orders.Created:
+		return false
+	}
+	s.existingOrder(w, r, o)
+	return true
+}
+
 // sameRequest reports whether req asks for what o was made for (the fields the fingerprint
 // covers, the prices aside: the order keeps those it was made with).
 func sameRequest(o orders.Order, req request) bool {
