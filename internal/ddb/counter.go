@@ -2,6 +2,8 @@ package ddb
 
 import (
 	"context"
+	"maps"
+	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -10,7 +12,11 @@ import (
 
 // Counter counts the HTTP requests a DynamoDB client sends, retries included.
 // Benchmarks and the load generator use it so "requests per API call" is counted, not assumed.
-type Counter struct{ n atomic.Int64 }
+type Counter struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	byOp map[string]int64
+}
 
 // Option installs the counter on a client: pass it to NewLambdaClient or dynamodb.New.
 func (c *Counter) Option() func(*dynamodb.Options) {
@@ -20,6 +26,13 @@ func (c *Counter) Option() func(*dynamodb.Options) {
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 					middleware.FinalizeOutput, middleware.Metadata, error) {
 					c.n.Add(1)
+					op := middleware.GetOperationName(ctx)
+					c.mu.Lock()
+					if c.byOp == nil {
+						c.byOp = map[string]int64{}
+					}
+					c.byOp[op]++
+					c.mu.Unlock()
 					return next.HandleFinalize(ctx, in)
 				}), middleware.After)
 		})
@@ -29,5 +42,17 @@ func (c *Counter) Option() func(*dynamodb.Options) {
 // Load returns the number of requests counted so far.
 func (c *Counter) Load() int64 { return c.n.Load() }
 
-// Reset sets the count back to zero.
-func (c *Counter) Reset() { c.n.Store(0) }
+// ByOperation returns the requests counted so far per operation name (PutItem, GetItem, ...).
+func (c *Counter) ByOperation() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.byOp)
+}
+
+// Reset sets the counts back to zero.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n.Store(0)
+	c.byOp = nil
+}

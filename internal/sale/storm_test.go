@@ -132,8 +132,8 @@ func TestFlashSaleNeverOversells(t *testing.T) {
 	}
 	requests := calls.Load()
 	t.Logf("flash sale: %d buyers x %d clicks, %d units in %d shards: %d paid (%d orders stored, %d charges), %d out of stock, %d units left; "+
-		"%d DynamoDB requests (%.2f per buyer), %v", buyers, clicks, units, shards, paid, stored, local.Created(), soldOut, left,
-		requests, float64(requests)/buyers, elapsed.Round(time.Millisecond))
+		"%d DynamoDB requests (%.2f per buyer; by operation %v), %v", buyers, clicks, units, shards, paid, stored, local.Created(), soldOut, left,
+		requests, float64(requests)/buyers, calls.ByOperation(), elapsed.Round(time.Millisecond))
 	if paid != units || len(ids) != units || stored != units || local.Created() != units || soldOut != buyers-units || left != 0 {
 		t.Fatalf("want %d paid orders, %d stored, %d charges, %d out of stock, 0 units left", units, units, units, buyers-units)
 	}
