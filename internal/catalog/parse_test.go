@@ -47,8 +47,8 @@ func TestParseRefuses(t *testing.T) {
 		{"a negative price", `{"products":[{"sku":"a","name":"N","prices":{"eur":-5}}]}`, "prices.eur: -5 is below"},
 		{"a price above the maximum", `{"products":[{"sku":"a","name":"N","prices":{"usd":100000000}}]}`, "prices.usd: 100000000 is above the maximum of 99999999"},
 		{"a negative stock", `{"products":[{"sku":"a",` + ok + `,"stock":-1}]}`, "stock: -1 is negative"},
-		{"zero shards", `{"products":[{"sku":"a",` + ok + `,"shards":0}]}`, "shards: 0 is out of range 1..20"},
-		{"21 shards", `{"products":[{"sku":"a",` + ok + `,"shards":21}]}`, "shards: 21 is out of range"},
+		{"zero shards", `{"products":[{"sku":"a",` + ok + `,"shards":0}]}`, "shards: 0 is out of range 1..32"},
+		{"33 shards", `{"products":[{"sku":"a",` + ok + `,"shards":33}]}`, "shards: 33 is out of range"},
 		{"a fractional stock", `{"products":[{"sku":"a",` + ok + `,"stock":1.5}]}`, "cannot unmarshal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

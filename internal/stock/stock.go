@@ -29,7 +29,7 @@ const (
 	SKUAttribute   = "shard_of"
 	// MaxShards bounds S: a reservation's transaction holds at most one item per shard of each
 	// line, and DynamoDB transactions hold at most 100 items.
-	MaxShards = 20
+	MaxShards = 32
 )
 
 // ShardKey returns the key of shard n of sku: sku, "#", n. Skus never contain '#'.
