@@ -62,12 +62,17 @@ func TestTinyRun(t *testing.T) {
 			t.Errorf("one at a time, %s: %d requests, %d PutItems, keys %d, orders %d, charges %d",
 				s.name, s.api.requests(), s.put.requests(), s.keys, s.orders, s.charges)
 		}
+		// The replay's own baseline: one failed conditional PutItem of its record per replay,
+		// and the replay itself one DynamoDB request.
+		if s.name == "replay" && (s.cond == nil || s.cond.requests() != s.api.requests() || s.ddb != s.api.requests()) {
+			t.Errorf("one at a time, replay: %d replays, %d DynamoDB requests, conditional PutItems %v", s.api.requests(), s.ddb, s.cond)
+		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, "REPORT.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"| unique | 8 |", "| storm | 8 |", "### Baseline", "### One request at a time", runtime.GOOS + "/" + runtime.GOARCH} {
+	for _, s := range []string{"| unique | 8 |", "| storm | 8 |", "### Baseline", "### One request at a time", "a failed conditional PutItem (ALL_OLD) of the replayed key's own record", runtime.GOOS + "/" + runtime.GOARCH} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("REPORT.md lacks %q:\n%s", s, md)
 		}
