@@ -186,18 +186,23 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 	c, p := s.price(ctx, req)
 	if p != nil {
 		idem.Release(ctx)
-		if !s.answeredBefore(w, r, id) {
+		if answered, _ := s.answeredBefore(w, r, id); !answered {
 			problem.Write(w, *p)
 		}
 		return
 	}
 	now := s.Now()
 	if skus := s.soldOut.short(c.lines, now); len(skus) > 0 {
-		idem.Release(ctx)
-		if !s.answeredBefore(w, r, id) {
-			outOfStock(w, skus)
+		// The key's own order may hold the units the mark counts as gone (an earlier attempt
+		// reserved them and stalled): then the reservation below finds them, and pays.
+		answered, holds := s.answeredBefore(w, r, id)
+		if !holds {
+			idem.Release(ctx)
+			if !answered {
+				outOfStock(w, skus)
+			}
+			return
 		}
-		return
 	}
 	principal := ""
 	if s.Principal != nil {

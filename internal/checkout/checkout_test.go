@@ -516,3 +516,41 @@ func TestExpiredKeyOutlivesTheCatalog(t *testing.T) {
 		t.Fatalf("charges %d, orders %d; want 2 and 2", e.local.Created(), e.countOrders(t))
 	}
 }
+
+// TestSoldOutMarkSparesTheBuyerHoldingTheUnits: an attempt that reserved the last unit and then
+// stalled (its process held in the provider, its lease over) is retried while the sold-out mark,
+// set by another buyer who found the product short, is on. The retry is the holder of that unit:
+// it must reach its reservation and pay (the same provider key), not be told out-of-stock.
+func TestSoldOutMarkSparesTheBuyerHoldingTheUnits(t *testing.T) {
+	e := newEnv(t)
+	mug := `{"items":[{"sku":"mug-enamel","quantity":1}],"currency":"usd","payment_method":"pm_card_visa"}`
+	if w := e.post("k0", mug); w.Code != http.StatusCreated {
+		t.Fatalf("first mug: %d %s", w.Code, w.Body)
+	}
+	inProvider, release := make(chan struct{}), make(chan struct{})
+	var calls int
+	e.local.SetFault(func(payment.Request, int) payment.Fault {
+		calls++ // the provider calls are sequential until the hold
+		if calls == 1 {
+			close(inProvider)
+			return payment.Fault{Release: release} // k1 holds the last mug, stalled before charging
+		}
+		return payment.Fault{}
+	})
+	slow := make(chan string)
+	go func() { w := e.post("k1", mug); slow <- w.Body.String() }()
+	<-inProvider
+	e.clock.Add(idem.DefaultLease + time.Second)                                         // k1's lease runs out
+	testenv.AssertProblem(t, e.post("k2", mug), http.StatusConflict, problem.OutOfStock) // sets the mark
+	fast := e.post("k1", mug)
+	if fast.Code != http.StatusCreated {
+		t.Fatalf("the holder's retry during the sold-out mark: %d %s", fast.Code, fast.Body)
+	}
+	close(release)
+	if body := <-slow; body != fast.Body.String() {
+		t.Fatalf("the stalled attempt answered %s, the retry %s", body, fast.Body)
+	}
+	if e.local.Created() != 2 || e.countOrders(t) != 2 || e.available(t, "mug-enamel") != 0 {
+		t.Fatalf("intents %d, orders %d, mugs left %d; want 2, 2, 0", e.local.Created(), e.countOrders(t), e.available(t, "mug-enamel"))
+	}
+}

@@ -31,24 +31,27 @@ func (s *service) existingOrder(w http.ResponseWriter, r *http.Request, o orders
 }
 
 // answeredBefore answers with the key's order when one exists beyond created, and reports
-// whether it did. A rejection the catalog decides before the reservation (a changed price, a
+// whether it did, and whether the key's order is created with its units held (an earlier
+// attempt reserved them: it answers nothing then). A rejection the catalog decides before the reservation (a changed price, a
 // retired product, the sold-out mark) calls it first: when the key's idempotency record has
 // expired, its order (paid, say) is the answer, or 422 for another request, not what today's
-// catalog says. It costs one read, on those paths only; a created order (a crashed attempt)
-// does not answer: the rejection stands, and its units were put back or will be.
-func (s *service) answeredBefore(w http.ResponseWriter, r *http.Request, id string) bool {
+// catalog says. It costs one read, on those paths only. A created order (a crashed attempt)
+// does not answer: a changed price or a retired product still refuses the retry (its units go
+// back when the reconciler abandons it), and the sold-out mark lets it through to its
+// reservation when it holds its units.
+func (s *service) answeredBefore(w http.ResponseWriter, r *http.Request, id string) (answered, holds bool) {
 	o, err := s.Orders.Get(r.Context(), id)
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
-		return false
+		return false, false
 	case err != nil:
 		s.Logger.WarnContext(r.Context(), "checkout: order not read before a rejection", "order_id", id, "error", err.Error())
-		return false
+		return false, false
 	case o.Status == orders.Created:
-		return false
+		return false, o.Units == orders.Held
 	}
 	s.existingOrder(w, r, o)
-	return true
+	return true, false
 }
 
 // sameRequest reports whether req asks for what o was made for (the fields the fingerprint
