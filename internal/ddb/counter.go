@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -10,12 +9,11 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// Counter counts the HTTP requests a DynamoDB client sends, retries included.
+// Counter counts the HTTP requests a DynamoDB client sends, retries included, per operation.
 // Benchmarks and the load generator use it so "requests per API call" is counted, not assumed.
+// A request adds to one atomic counter of its operation: no lock on the measured path.
 type Counter struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	byOp map[string]int64
+	byOp sync.Map // operation name → *atomic.Int64
 }
 
 // Option installs the counter on a client: pass it to NewLambdaClient or dynamodb.New.
@@ -25,14 +23,12 @@ func (c *Counter) Option() func(*dynamodb.Options) {
 			return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("CountRequests",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 					middleware.FinalizeOutput, middleware.Metadata, error) {
-					c.n.Add(1)
 					op := middleware.GetOperationName(ctx)
-					c.mu.Lock()
-					if c.byOp == nil {
-						c.byOp = map[string]int64{}
+					n, ok := c.byOp.Load(op)
+					if !ok {
+						n, _ = c.byOp.LoadOrStore(op, new(atomic.Int64))
 					}
-					c.byOp[op]++
-					c.mu.Unlock()
+					n.(*atomic.Int64).Add(1)
 					return next.HandleFinalize(ctx, in)
 				}), middleware.After)
 		})
@@ -40,19 +36,27 @@ func (c *Counter) Option() func(*dynamodb.Options) {
 }
 
 // Load returns the number of requests counted so far.
-func (c *Counter) Load() int64 { return c.n.Load() }
+func (c *Counter) Load() int64 {
+	var total int64
+	for _, n := range c.ByOperation() {
+		total += n
+	}
+	return total
+}
 
 // ByOperation returns the requests counted so far per operation name (PutItem, GetItem, ...).
 func (c *Counter) ByOperation() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.byOp)
+	out := map[string]int64{}
+	c.byOp.Range(func(op, n any) bool {
+		if v := n.(*atomic.Int64).Load(); v > 0 {
+			out[op.(string)] = v
+		}
+		return true
+	})
+	return out
 }
 
 // Reset sets the counts back to zero.
 func (c *Counter) Reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n.Store(0)
-	c.byOp = nil
+	c.byOp.Range(func(_, n any) bool { n.(*atomic.Int64).Store(0); return true })
 }
