@@ -1,0 +1,674 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/checkout-idem/checkout/internal/catalog"
+	"github.com/checkout-idem/checkout/internal/checkout"
+	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
+	"github.com/checkout-idem/checkout/internal/problem"
+	"github.com/checkout-idem/checkout/internal/reconcile"
+	"github.com/checkout-idem/checkout/internal/stock"
+	"github.com/checkout-idem/checkout/internal/testenv"
+	"github.com/checkout-idem/checkout/internal/webhook"
+)
+
+// The fault matrix. Every external call of a checkout, a replay, an order read, a webhook
+// delivery and a reconciler run goes through one injection point: ddb.Faults on the DynamoDB
+// client, and faulty (below) around the payment provider. A fault-free run of each subject
+// records its calls; then each call in turn gets each fault (before, lost, hang, kill), each
+// followed by each recovery, and every run ends the same way: a day passes (past the records'
+// TTL and the reconciler's windows), the reconciler runs, and the buyer retries until answered.
+// The invariants are checked over the whole history of each run.
+
+// matrixLease is the deadline of every invocation: the claim's lease.
+const matrixLease = time.Minute
+
+// matrixFaults are the faults swept at each call.
+var matrixFaults = []ddb.Fault{ddb.Before, ddb.Lost, ddb.Hang, ddb.Kill}
+
+// invocation is one process's piece of work, carried in its context: its own fault policy, the
+// calls it made, and whether it is dead (killed: its later calls fail unsent, its answer is lost).
+type invocation struct {
+	policy func(n int, op string) ddb.Fault // n counts the invocation's calls from 1
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	calls  []string
+	dead   atomic.Bool
+}
+
+type invocationKey struct{}
+
+// injector is the one place every external call of a run asks what happens to it.
+type injector struct {
+	clock   *driftClock
+	mu      sync.Mutex
+	intents []string // every PaymentIntent the provider created, answered or not
+}
+
+func (in *injector) decide(ctx context.Context, op string) ddb.Fault {
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	if inv == nil {
+		return ddb.Pass
+	}
+	if inv.dead.Load() {
+		return ddb.Before
+	}
+	inv.mu.Lock()
+	inv.calls = append(inv.calls, op)
+	n := len(inv.calls)
+	inv.mu.Unlock()
+	f := ddb.Pass
+	if inv.policy != nil {
+		f = inv.policy(n, op)
+	}
+	if f == ddb.Kill {
+		inv.dead.Store(true)
+	}
+	return f
+}
+
+// hold is a hang: the invocation's deadline passes (its lease with it) and its context ends.
+func (in *injector) hold(ctx context.Context) {
+	in.clock.Add(2 * matrixLease)
+	if inv, _ := ctx.Value(invocationKey{}).(*invocation); inv != nil && inv.cancel != nil {
+		inv.cancel()
+	}
+}
+
+func (in *injector) noteIntent(id string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, seen := range in.intents {
+		if seen == id {
+			return
+		}
+	}
+	in.intents = append(in.intents, id)
+}
+
+func (in *injector) intentIDs() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]string(nil), in.intents...)
+}
+
+// faulty is the payment provider behind the injection point; an injected fault reaches the
+// caller as the provider being unreachable, as a dropped connection does.
+type faulty struct {
+	local *payment.Local
+	in    *injector
+}
+
+func faultyCall[T any](ctx context.Context, p faulty, op string, send func() (T, error)) (T, error) {
+	var out T
+	err := p.in.decide(ctx, op).Do(ctx, p.in.hold, func() error {
+		var err error
+		out, err = send()
+		return err
+	})
+	if errors.Is(err, ddb.ErrInjected) {
+		var zero T
+		return zero, fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
+	}
+	return out, err
+}
+
+func (p faulty) CreatePayment(ctx context.Context, req payment.Request) (payment.Intent, error) {
+	return faultyCall(ctx, p, "CreatePayment", func() (payment.Intent, error) {
+		in, err := p.local.CreatePayment(ctx, req)
+		var declined *payment.DeclinedError
+		if in.ID != "" {
+			p.in.noteIntent(in.ID)
+		} else if errors.As(err, &declined) && declined.IntentID != "" {
+			p.in.noteIntent(declined.IntentID)
+		}
+		return in, err
+	})
+}
+
+func (p faulty) Retrieve(ctx context.Context, id string) (payment.Intent, error) {
+	return faultyCall(ctx, p, "Retrieve", func() (payment.Intent, error) { return p.local.Retrieve(ctx, id) })
+}
+
+func (p faulty) FindByOrder(ctx context.Context, orderID string) (*payment.Intent, error) {
+	return faultyCall(ctx, p, "FindByOrder", func() (*payment.Intent, error) { return p.local.FindByOrder(ctx, orderID) })
+}
+
+func (p faulty) Cancel(ctx context.Context, id, key string) (payment.Intent, error) {
+	return faultyCall(ctx, p, "Cancel", func() (payment.Intent, error) { return p.local.Cancel(ctx, id, key) })
+}
+
+func (p faulty) Refund(ctx context.Context, id string, amount int64, key string) (string, error) {
+	return faultyCall(ctx, p, "Refund", func() (string, error) { return p.local.Refund(ctx, id, amount, key) })
+}
+
+// driftClock is wall time plus the jumps a test makes, so waits that poll the clock still end.
+type driftClock struct{ offset atomic.Int64 }
+
+func (c *driftClock) Now() time.Time      { return time.Now().Add(time.Duration(c.offset.Load())).UTC() }
+func (c *driftClock) Add(d time.Duration) { c.offset.Add(int64(d)) }
+
+// subject is what a row of the matrix faults, after a fault-free history (setup).
+type subject struct {
+	name   string
+	method string                           // the buyer's payment method
+	setup  func(r *run)                     // before the subject, its own invocations
+	act    func(r *run, inv *invocation)    // the faulted work
+	base   func(n int, op string) ddb.Fault // the subject's standing faults, under the swept one
+	stores []string                         // where it runs
+}
+
+// matrixLoaded is the stock of the product the runs buy.
+const matrixLoaded = 10
+
+// matrixQuantity is how many units the buyer's cart takes.
+const matrixQuantity = 2
+
+// run is one cell of the matrix: fresh stores, one buyer, one key.
+type run struct {
+	t        testing.TB
+	label    string
+	sub      subject
+	in       *injector
+	local    *payment.Local
+	provider faulty
+	keys     idem.Store
+	orders   orders.Store
+	catalog  catalog.Store
+	secret   string
+	key      string
+	id       string
+	mu       sync.Mutex
+	answers  []answer // the buyer's, in order
+	events   map[string][]byte
+	problems []string // invariant violations
+}
+
+// answer is what one of the buyer's sends received.
+type answer struct {
+	code   int
+	typ    string
+	status orders.Status // of the order it carries ("" when none)
+	order  string
+}
+
+func (r *run) violate(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.problems = append(r.problems, r.label+": "+fmt.Sprintf(format, args...))
+}
+
+// newRun builds the stores of one run on "memory" or "dynamodb".
+func newRun(t testing.TB, store string, sub subject, label string) *run {
+	in := &injector{clock: &driftClock{}}
+	r := &run{t: t, label: label, sub: sub, in: in, local: payment.NewLocal(), secret: webhook.NewSecret(),
+		key: "matrix-key"}
+	r.provider = faulty{local: r.local, in: in}
+	r.id = checkout.OrderID(idem.ScopedKey(checkout.Scope, "", r.key))
+	tee := catalog.Product{SKU: "tee-black-m", Name: "Tee", Prices: map[string]int64{"usd": teePrice}, Active: true, Stock: matrixLoaded, Shards: 2}
+	ctx := context.Background()
+	if store == "dynamodb" {
+		c := testenv.DynamoClient(t, (&ddb.Faults{Decide: in.decide, Hold: in.hold}).Option())
+		cat := testenv.Table(t, c, catalog.Table("matrix-catalog"))
+		r.catalog = catalog.NewDynamoStore(c, cat)
+		r.keys = idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("matrix-idem")))
+		r.orders = orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("matrix-orders"))).WithStock(cat)
+	} else {
+		units := stock.NewMemory()
+		r.catalog = catalog.NewMemoryStore(units)
+		r.keys = idem.NewMemoryStore()
+		r.orders = orders.NewMemoryStore().WithStock(units)
+	}
+	if _, err := catalog.Load(ctx, r.catalog.(catalog.Loader), []catalog.Product{tee}); err != nil {
+		t.Fatalf("load the catalog: %v", err)
+	}
+	return r
+}
+
+// invoke returns the context of a new invocation with policy (nil: no faults).
+func (r *run) invoke(policy func(n int, op string) ddb.Fault) (context.Context, *invocation, context.CancelFunc) {
+	inv := &invocation{policy: policy}
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), invocationKey{}, inv), matrixLease)
+	inv.cancel = cancel
+	return ctx, inv, cancel
+}
+
+// handler is a fresh container's checkout: nothing cached.
+func (r *run) handler() http.Handler {
+	return checkout.New(checkout.Options{Catalog: r.catalog, Orders: r.orders, Payments: r.provider, Idem: r.keys,
+		Logger: quiet, Now: r.in.clock.Now, Wait: time.Millisecond})
+}
+
+func (r *run) body() string {
+	method := r.sub.method
+	if method == "" {
+		method = "pm_card_visa"
+	}
+	return `{"items":[{"sku":"tee-black-m","quantity":` + strconv.Itoa(matrixQuantity) + `}],"amount":` +
+		strconv.Itoa(teePrice*matrixQuantity) + `,"currency":"usd","payment_method":"` + method + `"}`
+}
+
+// buy sends the buyer's checkout in invocation ctx and notes its answer unless inv died.
+func (r *run) buy(ctx context.Context, inv *invocation) answer {
+	w := post(ctx, r.handler(), r.key, r.body())
+	a := r.read(w)
+	if inv == nil || !inv.dead.Load() {
+		r.mu.Lock()
+		r.answers = append(r.answers, a)
+		r.mu.Unlock()
+	}
+	return a
+}
+
+// retry is the buyer retrying once, as a new invocation.
+func (r *run) retry() answer {
+	ctx, inv, cancel := r.invoke(nil)
+	defer cancel()
+	return r.buy(ctx, inv)
+}
+
+func (r *run) read(w *httptest.ResponseRecorder) answer {
+	a := answer{code: w.Code}
+	if w.Code == http.StatusInternalServerError {
+		r.violate("a 500 was answered: %s", w.Body)
+	}
+	if w.Code < 300 {
+		var res checkout.Response
+		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+			r.violate("answer %d %q: %v", w.Code, w.Body, err)
+		}
+		a.status, a.order = res.Status, res.OrderID
+		return a
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		r.violate("answer %d %q is not a problem: %v", w.Code, w.Body, err)
+	}
+	a.typ, a.order = p.Type, p.OrderID
+	if w.Code == http.StatusPaymentRequired {
+		a.status = orders.Failed
+	}
+	return a
+}
+
+// deliver sends the provider's payment_intent.succeeded of the run's first intent, if any.
+func (r *run) deliver(ctx context.Context, eventID string) {
+	ids := r.in.intentIDs()
+	if len(ids) == 0 {
+		return
+	}
+	in, err := r.local.Retrieve(context.Background(), ids[0])
+	if err != nil || in.Outcome != payment.Succeeded {
+		return // a declined or canceled intent sends no success
+	}
+	verifier, err := webhook.NewStripeVerifier([]string{r.secret}, 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	h := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: r.orders, Idem: r.keys, Logger: quiet,
+		Now: r.in.clock.Now, Wait: time.Millisecond})
+	r.mu.Lock()
+	if r.events == nil {
+		r.events = map[string][]byte{} // a redelivery is the same event, newly signed
+	}
+	ev, ok := r.events[eventID]
+	if !ok {
+		ev = stripeEvent(eventID, in.ID, r.id, int(in.Amount), in.Currency, r.in.clock.Now())
+		r.events[eventID] = ev
+	}
+	r.mu.Unlock()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, webhook.Path, bytes.NewReader(ev))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.StripeSignatureHeader, webhook.SignStripe(r.secret, r.in.clock.Now(), ev))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK && w.Code != http.StatusServiceUnavailable && w.Code != http.StatusInternalServerError && w.Code != http.StatusConflict {
+		r.violate("webhook answered %d %s", w.Code, w.Body)
+	}
+}
+
+// reconcile runs the reconciler at now + d.
+func (r *run) reconcile(ctx context.Context, d time.Duration) {
+	rc := reconcile.New(reconcile.Options{Orders: r.orders, Payments: r.provider, Logger: quiet})
+	_, _ = rc.Run(ctx, r.in.clock.Now().Add(d)) // a faulted run reports its error; the invariants judge it
+}
+
+// reconcileLater moves the clock past the reconciler's window and runs it.
+func (r *run) reconcileLater() {
+	r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
+	ctx, _, cancel := r.invoke(nil)
+	defer cancel()
+	r.reconcile(ctx, 0)
+}
+
+// recoveries are what may follow a fault.
+var recoveries = []struct {
+	name string
+	do   func(r *run)
+}{
+	{"the buyer retries once", func(r *run) { r.retry() }},
+	{"the buyer retries 5 times at once", func(r *run) {
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Go(func() { r.retry() })
+		}
+		wg.Wait()
+	}},
+	{"the webhook, then a retry", func(r *run) {
+		ctx, _, cancel := r.invoke(nil)
+		defer cancel()
+		r.deliver(ctx, "evt_matrix_1")
+		r.retry()
+	}},
+	{"a retry, then the webhook twice", func(r *run) {
+		r.retry()
+		ctx, _, cancel := r.invoke(nil)
+		defer cancel()
+		r.deliver(ctx, "evt_matrix_1")
+		r.deliver(ctx, "evt_matrix_1")
+	}},
+	{"the reconciler, then a retry", func(r *run) { r.reconcileLater(); r.retry() }},
+	{"nothing", func(*run) {}},
+}
+
+// finish is every run's end: a day passes, the reconciler runs, and the buyer retries until
+// answered (at most 4 times, each after the Retry-After it was given).
+func (r *run) finish() {
+	r.in.clock.Add(idem.DefaultTTL + time.Hour)
+	r.reconcileLater()
+	for range 4 {
+		a := r.retry()
+		if a.code < 300 || a.code == http.StatusPaymentRequired {
+			break
+		}
+		r.in.clock.Add(matrixLease)
+	}
+	r.reconcileLater()
+}
+
+// check holds the invariants over the run's history.
+func (r *run) check() {
+	ctx := context.Background()
+	// Answers: one order id; a status that only moves forward; a final answer.
+	last := -1
+	for i, a := range r.answers {
+		if a.order != "" && a.order != r.id {
+			r.violate("answer %d names order %s, want %s", i, a.order, r.id)
+		}
+		if a.status == "" {
+			continue
+		}
+		if rank := a.status.Rank(); rank < last {
+			r.violate("answer %d went back to %s: %+v", i, a.status, r.answers)
+		} else {
+			last = rank
+		}
+	}
+	if n := len(r.answers); n == 0 || r.answers[n-1].status == "" {
+		r.violate("the buyer's last retry got no order: %+v", r.answers)
+	}
+
+	// Money: at most one charge kept per key; a kept charge has its paid order and vice versa.
+	o, err := r.orders.Get(ctx, r.id)
+	hasOrder := err == nil
+	if err != nil && !errors.Is(err, orders.ErrNotFound) {
+		r.t.Fatalf("%s: read the order: %v", r.label, err)
+	}
+	kept := 0
+	var keptID string
+	for _, id := range r.in.intentIDs() {
+		in, err := r.local.Retrieve(ctx, id)
+		if err != nil {
+			r.t.Fatalf("%s: retrieve %s: %v", r.label, id, err)
+		}
+		if in.OrderID != r.id || !hasOrder {
+			r.violate("charge %s has no order (%s)", id, in.OrderID)
+		}
+		if in.Outcome == payment.Succeeded {
+			kept++
+			keptID = id
+		}
+	}
+	refunds := r.local.Refunds()
+	switch {
+	case kept > 1:
+		r.violate("%d charges succeeded for one key", kept)
+	case kept-refunds == 1 && (!hasOrder || o.Status != orders.Paid || o.PaymentIntentID != keptID):
+		r.violate("charge %s kept, but the order is %+v", keptID, o)
+	case hasOrder && o.Status == orders.Paid && (kept != 1 || refunds != 0):
+		r.violate("order paid with %d charges and %d refunds", kept, refunds)
+	}
+	// Nothing open past the reconciler's window.
+	if hasOrder && o.Status.Open() {
+		r.violate("order still %s after the reconciler", o.Status)
+	}
+	// Stock: left + held = loaded (sold units are the held units of paid orders).
+	l, err := r.catalog.Get(ctx, "tee-black-m")
+	if err != nil {
+		r.t.Fatalf("%s: read the stock: %v", r.label, err)
+	}
+	held := 0
+	if hasOrder && o.Units == orders.Held {
+		held = matrixQuantity
+	}
+	if l.Available+held != matrixLoaded {
+		r.violate("stock: %d left + %d held, want %d loaded (order %s, units %q)", l.Available, held, matrixLoaded, o.Status, o.Units)
+	}
+	if hasOrder && o.Status == orders.Paid && o.Units != orders.Held {
+		r.violate("order paid without its units (%q)", o.Units)
+	}
+}
+
+// killAt kills the invocation right after its first call named op.
+func killAt(op string) func(int, string) ddb.Fault {
+	var done atomic.Bool
+	return func(_ int, got string) ddb.Fault {
+		if got == op && done.CompareAndSwap(false, true) {
+			return ddb.Kill
+		}
+		return ddb.Pass
+	}
+}
+
+// buyKilledAt runs the buyer's checkout killed right after its first call named op ("": not
+// killed), then lets its lease run out.
+func buyKilledAt(op string) func(r *run) {
+	return func(r *run) {
+		var policy func(int, string) ddb.Fault
+		if op != "" {
+			policy = killAt(op)
+		}
+		ctx, inv, cancel := r.invoke(policy)
+		defer cancel()
+		r.buy(ctx, inv)
+		r.in.clock.Add(2 * matrixLease)
+	}
+}
+
+var subjects = []subject{
+	{name: "checkout", stores: []string{"dynamodb", "memory"},
+		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+	{name: "checkout, the provider down", stores: []string{"dynamodb", "memory"},
+		base: func(_ int, op string) ddb.Fault {
+			if op == "CreatePayment" {
+				return ddb.Before
+			}
+			return ddb.Pass
+		},
+		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+	{name: "declined checkout", method: "pm_card_chargeDeclined", stores: []string{"dynamodb", "memory"},
+		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+	{name: "replay", stores: []string{"dynamodb"}, setup: buyKilledAt(""),
+		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+	{name: "order read", stores: []string{"dynamodb"}, setup: buyKilledAt(""),
+		act: func(r *run, inv *invocation) {
+			req := httptest.NewRequestWithContext(invCtx(inv), http.MethodGet, "/orders/"+r.id, nil)
+			w := httptest.NewRecorder()
+			r.handler().ServeHTTP(w, req)
+			if w.Code == http.StatusInternalServerError || (w.Code < 300 && !strings.Contains(w.Body.String(), r.id)) {
+				r.violate("GET /orders answered %d %s", w.Code, w.Body)
+			}
+		}},
+	{name: "webhook of a killed checkout's charge", stores: []string{"dynamodb"}, setup: buyKilledAt("CreatePayment"),
+		act: func(r *run, inv *invocation) { r.deliver(invCtx(inv), "evt_matrix_1") }},
+	{name: "reconciler settling a killed checkout's charge", stores: []string{"dynamodb", "memory"},
+		setup: buyKilledAt("CreatePayment"),
+		act: func(r *run, inv *invocation) {
+			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
+			r.reconcile(invCtx(inv), 0)
+		}},
+	{name: "reconciler abandoning a checkout killed before the charge", stores: []string{"dynamodb"},
+		setup: buyKilledAt("TransactWriteItems"),
+		act: func(r *run, inv *invocation) {
+			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
+			r.reconcile(invCtx(inv), 0)
+		}},
+}
+
+// invCtxs maps an invocation to its context, set by (*run).subject.
+var invCtxs sync.Map
+
+func invCtx(inv *invocation) context.Context {
+	ctx, _ := invCtxs.Load(inv)
+	return ctx.(context.Context)
+}
+
+// runSubject runs r's subject under policy and returns the calls it made.
+func (r *run) runSubject(policy func(int, string) ddb.Fault) []string {
+	if r.sub.setup != nil {
+		r.sub.setup(r)
+	}
+	full := func(n int, op string) ddb.Fault {
+		f := ddb.Pass
+		if r.sub.base != nil {
+			f = r.sub.base(n, op)
+		}
+		if policy != nil {
+			if g := policy(n, op); g != ddb.Pass {
+				f = g
+			}
+		}
+		return f
+	}
+	ctx, inv, cancel := r.invoke(full)
+	defer cancel()
+	invCtxs.Store(inv, ctx)
+	defer invCtxs.Delete(inv)
+	r.sub.act(r, inv)
+	if inv.dead.Load() {
+		r.in.clock.Add(2 * matrixLease) // the dead process's lease runs out
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return append([]string(nil), inv.calls...)
+}
+
+// TestFaultMatrix sweeps every call of every subject with every fault and every recovery.
+func TestFaultMatrix(t *testing.T) {
+	type cell struct {
+		store, label string
+		sub          subject
+		point        int
+		fault        ddb.Fault
+		recovery     int
+	}
+	var cells []cell
+	points := map[string]int{}
+	for _, store := range []string{"memory", "dynamodb"} {
+		for _, sub := range subjects {
+			if !contains(sub.stores, store) {
+				continue
+			}
+			// The fault-free run names the subject's calls; it must itself pass the invariants.
+			r := newRun(t, store, sub, store+"/"+sub.name+"/no fault")
+			calls := r.runSubject(nil)
+			r.finish()
+			r.check()
+			for _, p := range r.problems {
+				t.Error(p)
+			}
+			points[store] += len(calls)
+			t.Logf("%s/%s: %d calls %v", store, sub.name, len(calls), calls)
+			for i, op := range calls {
+				for _, f := range matrixFaults {
+					for k, rec := range recoveries {
+						cells = append(cells, cell{store: store, sub: sub, point: i + 1, fault: f, recovery: k,
+							label: fmt.Sprintf("%s/%s/call %d %s/%s/%s", store, sub.name, i+1, op, f, rec.name)})
+					}
+				}
+			}
+		}
+	}
+
+	var mu sync.Mutex
+	var violations []string
+	work := make(chan cell)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for c := range work {
+				r := newRun(t, c.store, c.sub, c.label)
+				point, fault := c.point, c.fault
+				r.runSubject(func(n int, _ string) ddb.Fault {
+					if n == point {
+						return fault
+					}
+					return ddb.Pass
+				})
+				recoveries[c.recovery].do(r)
+				r.finish()
+				r.check()
+				mu.Lock()
+				violations = append(violations, r.problems...)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, c := range cells {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+
+	runs := map[string]int{}
+	for _, c := range cells {
+		runs[c.store]++
+	}
+	for _, store := range []string{"dynamodb", "memory"} {
+		t.Logf("fault matrix on %s: %d calls x %d faults x %d recoveries = %d runs", store, points[store],
+			len(matrixFaults), len(recoveries), runs[store])
+	}
+	fmt.Printf("fault matrix: %d runs (dynamodb %d, memory %d), %d violations\n", len(cells), runs["dynamodb"], runs["memory"], len(violations))
+	for i, v := range violations {
+		if i == 40 {
+			t.Errorf("... and %d more", len(violations)-40)
+			break
+		}
+		t.Error(v)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
