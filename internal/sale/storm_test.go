@@ -57,6 +57,7 @@ type answer struct {
 	typ     string // the problem type, or "" for an order
 	body    string
 	latency time.Duration
+	done    time.Duration // since the storm began
 }
 
 // saleRun is one sale, set up: the product loaded, the handler on DynamoDB Local.
@@ -126,7 +127,10 @@ func (r *saleRun) storm() saleResult {
 			got := make([]answer, r.clicks)
 			var dup sync.WaitGroup
 			for i := range r.clicks {
-				dup.Go(func() { got[i] = send(r.h, fmt.Sprintf("buyer-%05d", b), body) })
+				dup.Go(func() {
+					got[i] = send(r.h, fmt.Sprintf("buyer-%05d", b), body)
+					got[i].done = time.Since(start)
+				})
 			}
 			dup.Wait()
 			answers[b] = got
