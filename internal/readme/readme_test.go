@@ -150,8 +150,9 @@ func anchors(text string) []string {
 }
 
 // TestBenchmarkFiguresAreTheReportsOwn: the latencies and sizes docs/benchmarks.md quotes are
-// figures of the committed run (bench/REPORT.md), and the engine's ratios are bench/idem.txt's,
-// so a figure cannot be edited by hand or left behind by a new run.
+// figures of the committed run (bench/REPORT.md; its flash-sale section's, bench/sale.txt), and
+// the engine's ratios are bench/idem.txt's, so a figure cannot be edited by hand or left behind
+// by a new run.
 func TestBenchmarkFiguresAreTheReportsOwn(t *testing.T) {
 	root, pages := docs(t)
 	text := pages[filepath.Join("docs", "benchmarks.md")]
@@ -162,8 +163,28 @@ func TestBenchmarkFiguresAreTheReportsOwn(t *testing.T) {
 		}
 		return string(b)
 	}
-	report, idem := read("REPORT.md"), read("idem.txt")
-	figures := regexp.MustCompile(`\d[\d,]*\.\d+ (ms|MiB|MB)\b`).FindAllString(text, -1)
+	report, idem, sale := read("REPORT.md"), read("idem.txt"), read("sale.txt")
+	figure := regexp.MustCompile(`\d[\d,]*\.\d+ (ms|MiB|MB)\b`)
+	const saleHeading = "\n## The flash sale\n"
+	i := strings.Index(text, saleHeading)
+	if i < 0 {
+		t.Fatalf("docs/benchmarks.md has no %q section", strings.TrimSpace(saleHeading))
+	}
+	section := text[i+1:]
+	if j := strings.Index(section, "\n## "); j >= 0 {
+		section = section[:j]
+	}
+	text = strings.Replace(text, section, "", 1)
+	saleFigures := figure.FindAllString(section, -1)
+	if len(saleFigures) < 4 {
+		t.Fatalf("the flash-sale section quotes %d figures: it moved?", len(saleFigures))
+	}
+	for _, f := range saleFigures {
+		if !strings.Contains(sale, strings.ReplaceAll(f, ",", "")) {
+			t.Errorf("docs/benchmarks.md's flash sale quotes %s, which bench/sale.txt does not have", f)
+		}
+	}
+	figures := figure.FindAllString(text, -1)
 	if len(figures) < 40 {
 		t.Fatalf("docs/benchmarks.md quotes %d figures: the benchmark section moved?", len(figures))
 	}
