@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -552,5 +553,42 @@ func TestSoldOutMarkSparesTheBuyerHoldingTheUnits(t *testing.T) {
 	}
 	if e.local.Created() != 2 || e.countOrders(t) != 2 || e.available(t, "mug-enamel") != 0 {
 		t.Fatalf("intents %d, orders %d, mugs left %d; want 2, 2, 0", e.local.Created(), e.countOrders(t), e.available(t, "mug-enamel"))
+	}
+}
+
+// slowReserve is an order store whose reservations take longer than the sold-out mark lasts
+// (a buyer walking many empty shards under a storm).
+type slowReserve struct {
+	orders.Store
+	clock    *testenv.Clock
+	reserves int
+}
+
+func (s *slowReserve) Reserve(ctx context.Context, o orders.Order, shards map[string]int) (orders.Order, error) {
+	s.reserves++
+	defer s.clock.Add(checkout.SoldOutFor + time.Second)
+	return s.Store.Reserve(ctx, o, shards)
+}
+
+// TestSoldOutMarkLastsFromTheAnswer: the mark counts from when the reservation found the
+// units gone, not from when the request began; a walk that outlasted SoldOutFor left a mark
+// already expired, and every next buyer walked the shards again.
+func TestSoldOutMarkLastsFromTheAnswer(t *testing.T) {
+	slow := &slowReserve{}
+	e := newEnv(t, func(o *checkout.Options) { slow.Store, o.Orders = o.Orders, slow })
+	slow.clock = e.clock
+	mugs := func(n int) string {
+		return `{"items":[{"sku":"mug-enamel","quantity":` + strconv.Itoa(n) + `}],"currency":"usd","payment_method":"pm_card_visa"}`
+	}
+	for left := e.available(t, "mug-enamel"); left > 0; left = e.available(t, "mug-enamel") {
+		if w := e.post("buy-"+strconv.Itoa(left), mugs(left)); w.Code != http.StatusCreated {
+			t.Fatalf("buying the last %d mugs: %d %s", left, w.Code, w.Body)
+		}
+	}
+	testenv.AssertProblem(t, e.post("late-1", mugs(1)), http.StatusConflict, problem.OutOfStock) // sets the mark
+	before := slow.reserves
+	testenv.AssertProblem(t, e.post("late-2", mugs(1)), http.StatusConflict, problem.OutOfStock)
+	if slow.reserves != before {
+		t.Fatalf("the next buyer reserved again (%d reservations, want %d): the mark had expired as it was set", slow.reserves, before)
 	}
 }
