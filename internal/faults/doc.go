@@ -29,6 +29,23 @@
 //     the reconciler alone finds the charge and marks it paid; the buyer's later retry gets
 //     that order, and the provider was charged once.
 //
+//   - Every crash point, swept (TestFaultMatrix): the hand-picked cases above, generalised. A
+//     fault-free run of each subject (a checkout, a declined one, one with the provider down,
+//     a replay, an order read, a webhook delivery, a reconciler settling a charge and one
+//     abandoning an order) records its external calls as they pass the one injection point
+//     (ddb.Faults on the DynamoDB client, a wrapper of the payment provider). Each call then
+//     gets each fault in turn: failed before it is sent, committed with its answer lost,
+//     committed and hanging past the deadline (the clock moves past the lease and the
+//     invocation's context ends), committed and the process killed (its later calls fail
+//     unsent, its answer is lost). Each is followed by each recovery (the buyer retries once,
+//     5 times in a row, 5 at once; the webhook before or twice after a retry; the reconciler;
+//     nothing), and every run ends with a day's silence, the reconciler, and the buyer
+//     retrying until answered. Invariants over each run: at most one charge kept per key, no
+//     charge without its order, a paid order has exactly its one charge, stock left + held =
+//     loaded, the buyer's answers name one order and a status that only moves forward, no
+//     500, nothing open after the reconciler. A new call on any path is swept without a new
+//     test. On DynamoDB Local every call is swept; on the memory stores, the provider's.
+//
 // Tests that need DynamoDB Local skip without it, and fail under CI=true (see testenv).
 // No test sleeps to synchronise; every request runs under a context with a timeout.
 package faults

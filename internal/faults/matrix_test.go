@@ -363,6 +363,11 @@ var recoveries = []struct {
 	do   func(r *run)
 }{
 	{"the buyer retries once", func(r *run) { r.retry() }},
+	{"the buyer retries 5 times in a row", func(r *run) {
+		for range 5 {
+			r.retry()
+		}
+	}},
 	{"the buyer retries 5 times at once", func(r *run) {
 		var wg sync.WaitGroup
 		for range 5 {
