@@ -77,10 +77,6 @@ func TestTinyRun(t *testing.T) {
 			t.Errorf("REPORT.md lacks %q:\n%s", s, md)
 		}
 	}
-	svg, err := os.ReadFile(filepath.Join(out, "latency.svg"))
-	if err != nil || !bytes.Contains(svg, []byte("<svg")) {
-		t.Fatalf("latency.svg: %v", err)
-	}
 }
 
 // TestTarget drives an external API: the counts it cannot see are n/a, not zero.

@@ -13,8 +13,7 @@
 // provider so charges can be counted. -target drives an API elsewhere instead; what only the
 // in-process set-up can see is then reported as n/a.
 //
-// It writes <out>/REPORT.md and its charts (latency.svg; sidebyside.svg and sidebyside-load.svg
-// with -peer), and exits 1 when a scenario created more or fewer orders or charges than it sent
+// It writes <out>/REPORT.md, and exits 1 when a scenario created more or fewer orders or charges than it sent
 // distinct keys, or a replay differed from the first answer.
 //
 //	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
@@ -70,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.replayKeys, "replay-keys", 100, "keys completed before the replay scenario and then repeated")
 	fs.IntVar(&o.stormKeys, "storm-keys", 40, "keys of the storm scenario, each sent by every client at once")
 	scen := fs.String("scenarios", "unique,replay,storm", "scenarios to run, comma-separated")
-	fs.StringVar(&o.out, "out", "bench", "folder of REPORT.md and latency.svg")
+	fs.StringVar(&o.out, "out", "bench", "folder of REPORT.md")
 	fs.BoolVar(&o.coldstart, "coldstart", false, "also build the Lambda bootstraps and time their cold starts")
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 10, "cold starts per function")
 	fs.BoolVar(&o.peer, "peer", false, "also run the checkout side by side with the Powertools peer (bench/powertools, needs node and `make bench-deps`)")

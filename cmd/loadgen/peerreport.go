@@ -2,14 +2,8 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 )
@@ -67,8 +61,6 @@ func writePeerMarkdown(p func(string, ...any), r *peerReport) {
 		"API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", r.packages, r.nodeVersion)
 	p("- Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets " +
 		"`ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed.")
-	p("")
-	p("![p50 and p99 latency, one request at a time](sidebyside.svg) ![p50 and p99 latency under load](sidebyside-load.svg)")
 	p("")
 	p("| | %s | %s | ours / peer |", g.name, pt.name)
 	p("| --- | ---: | ---: | --- |")
@@ -145,60 +137,4 @@ func pathName(path string) string {
 		return "first request"
 	}
 	return "replay"
-}
-
-// writePeerCharts draws the p50 and p99 of both functions: one request at a time into
-// sidebyside.svg, under load into sidebyside-load.svg (scales that far apart need two charts).
-func writePeerCharts(r *peerReport, dir string) error {
-	if err := writePeerChart(r, "seq", "one request at a time", filepath.Join(dir, "sidebyside.svg")); err != nil {
-		return err
-	}
-	return writePeerChart(r, "con", fmt.Sprintf("%d concurrent clients", r.clients), filepath.Join(dir, "sidebyside-load.svg"))
-}
-
-func writePeerChart(r *peerReport, mode, title, path string) error {
-	pl := plot.New()
-	pl.Title.Text = "checkout as a Lambda function, " + title
-	pl.Y.Label.Text = "ms"
-	pl.Y.Min = 0
-	groups := []struct {
-		label, mode, path string
-	}{{"first request", mode, pathFirst}, {"replay", mode, pathReplay}}
-	w := vg.Points(14)
-	top, i := 0.0, 0
-	for _, s := range r.sides {
-		for _, qq := range []float64{50, 99} {
-			vals := make(plotter.Values, len(groups))
-			for j, gp := range groups {
-				smp := s.seq[gp.path]
-				if gp.mode == "con" {
-					smp = s.con[gp.path]
-				}
-				vals[j] = float64(smp.quantile(qq)) / float64(time.Millisecond)
-				top = max(top, vals[j])
-			}
-			bars, err := plotter.NewBarChart(vals, w)
-			if err != nil {
-				return err
-			}
-			bars.LineStyle.Width = 0
-			bars.Color = plotutil.Color(i)
-			bars.Offset = (vg.Length(i) - 1.5) * w
-			pl.Add(bars)
-			pl.Legend.Add(fmt.Sprintf("%s p%.0f", s.name, qq), bars)
-			i++
-		}
-	}
-	names := make([]string, len(groups))
-	for j, gp := range groups {
-		names[j] = gp.label
-	}
-	pl.Y.Max = top * 1.5
-	pl.Legend.Top = true
-	pl.Legend.Padding = vg.Points(2)
-	pl.Legend.ThumbnailWidth = vg.Points(12)
-	pl.Add(plotter.NewGrid())
-	pl.NominalX(names...)
-	pl.X.Min, pl.X.Max = -0.7, float64(len(names)-1)+0.7
-	return pl.Save(6*vg.Inch, 4*vg.Inch, path)
 }

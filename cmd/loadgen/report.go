@@ -3,18 +3,12 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"image/color"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 )
@@ -28,14 +22,6 @@ const (
 func writeReport(rep *report, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
-	}
-	if err := writeChart(rep, filepath.Join(dir, "latency.svg")); err != nil {
-		return fmt.Errorf("chart: %w", err)
-	}
-	if rep.peer != nil {
-		if err := writePeerCharts(rep.peer, dir); err != nil {
-			return fmt.Errorf("chart: %w", err)
-		}
 	}
 	f, err := os.Create(filepath.Join(dir, "REPORT.md"))
 	if err != nil {
@@ -82,8 +68,6 @@ func writeMarkdown(w *bufio.Writer, rep *report) {
 		p("")
 	}
 	p("## Load")
-	p("")
-	p("![p50, p95 and p99 latency per scenario](latency.svg)")
 	p("")
 	p("| scenario | requests | req/s | p50 | p95 | p99 | max | statuses | DynamoDB req / API req | distinct keys | orders | charges | p50 / PutItem p50 alone | p50 / PutItem p50 at %d |", rep.clients)
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -310,57 +294,4 @@ func cpuModel() string {
 		}
 	}
 	return ""
-}
-
-// writeChart draws p50, p95 and p99 per scenario as grouped bars, with the bare PutItem p50
-// (alone) as a dashed line.
-func writeChart(rep *report, path string) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("POST /checkout latency, %d clients", rep.clients)
-	p.Y.Label.Text = "ms"
-	p.Y.Min = 0
-	names := make([]string, len(rep.results))
-	for i, r := range rep.results {
-		names[i] = r.name
-	}
-	w := vg.Points(18)
-	top := 0.0
-	for i, q := range []float64{50, 95, 99} {
-		vals := make(plotter.Values, len(rep.results))
-		for j, r := range rep.results {
-			vals[j] = float64(r.s.quantile(q)) / float64(time.Millisecond)
-			top = max(top, vals[j])
-		}
-		bars, err := plotter.NewBarChart(vals, w)
-		if err != nil {
-			return err
-		}
-		bars.LineStyle.Width = 0
-		bars.Color = plotutil.Color(i)
-		bars.Offset = vg.Length(i-1) * w
-		p.Add(bars)
-		p.Legend.Add(fmt.Sprintf("p%.0f", q), bars)
-	}
-	if len(rep.baseline) > 0 {
-		var sum time.Duration
-		for _, b := range rep.baseline {
-			sum += b.alone
-		}
-		base := float64(sum/time.Duration(len(rep.baseline))) / float64(time.Millisecond)
-		line := plotter.NewFunction(func(float64) float64 { return base })
-		line.Color = color.Gray{Y: 80}
-		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		p.Legend.Add("bare PutItem p50", line)
-	}
-	p.Y.Max = top * 1.4 // room for the legend above the bars
-	p.Legend.Top = true
-	p.Legend.Padding = vg.Points(2)
-	p.Legend.ThumbnailWidth = vg.Points(12)
-	p.Add(plotter.NewGrid())
-	if len(names) > 0 {
-		p.NominalX(names...)
-		p.X.Min, p.X.Max = -0.7, float64(len(names)-1)+0.7
-	}
-	return p.Save(7*vg.Inch, 4*vg.Inch, path)
 }

@@ -72,19 +72,16 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		defer cold.close()
 	}
 
-	prog := newProgress(stdout)
-	l := &loader{url: sys.url, client: httpClient(o.clients), clients: o.clients, prog: prog}
+	l := &loader{url: sys.url, client: httpClient(o.clients), clients: o.clients}
 	runID := randomID()
 	if o.warmup > 0 {
 		fmt.Fprintf(stdout, "warming up for %s ...\n", o.warmup)
-		prog.start("warm-up", 0)
 		s, _ := l.loop(ctx, &limit{deadline: time.Now().Add(o.warmup)}, func(i int64) string {
 			if i%2 == 1 {
 				i-- // every key twice: the replay path warms up too
 			}
 			return fmt.Sprintf("%s-warm-%d", runID, i)
 		})
-		prog.finish()
 		if s.errors > 0 {
 			return nil, fmt.Errorf("warm-up: %d requests failed: %s", s.errors, s.firstErr)
 		}
@@ -120,14 +117,12 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 			charges0 = sys.payments.Created()
 		}
 		var ddb0 int64
-		begin := func() { // DynamoDB requests and progress count from here
+		begin := func() { // DynamoDB requests count from here
 			if sys.counter != nil {
 				ddb0 = sys.counter.Load()
 			}
-			prog.start(name, int64(o.requests))
 		}
 		r.s, r.elapsed, r.keys = sc.run(ctx, l, o, runID, begin)
-		prog.finish()
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -223,7 +218,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 	if err := writeReport(rep, o.out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(o.out, "REPORT.md"), filepath.Join(o.out, "latency.svg"))
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(o.out, "REPORT.md"))
 	return rep, nil
 }
 
