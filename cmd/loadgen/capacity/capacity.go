@@ -9,12 +9,15 @@
 package capacity
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -137,32 +140,18 @@ func Option(rec Recorder) func(*dynamodb.Options) {
 	}
 }
 
-// askAndSize sets ReturnConsumedCapacity on the input and returns the sizes of the items it
-// puts.
+// askAndSize sets ReturnConsumedCapacity on the input (every input with that field) and
+// returns the sizes of the items it puts.
 func askAndSize(p any) (put []int) {
-	total := types.ReturnConsumedCapacityTotal
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		if f := v.Elem().FieldByName("ReturnConsumedCapacity"); f.IsValid() {
+			f.Set(reflect.ValueOf(types.ReturnConsumedCapacityTotal))
+		}
+	}
 	switch in := p.(type) {
 	case *dynamodb.PutItemInput:
-		in.ReturnConsumedCapacity = total
 		put = []int{ItemSize(in.Item)}
-	case *dynamodb.UpdateItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.DeleteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.GetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.QueryInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.ScanInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchGetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchWriteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.TransactGetItemsInput:
-		in.ReturnConsumedCapacity = total
 	case *dynamodb.TransactWriteItemsInput:
-		in.ReturnConsumedCapacity = total
 		for _, it := range in.TransactItems {
 			n := -1
 			if it.Put != nil {
@@ -174,31 +163,21 @@ func askAndSize(p any) (put []int) {
 	return put
 }
 
-// returned is the consumed capacity an output carries: total, read and write units (-1 total
-// when it carries none).
+// returned is the consumed capacity an output carries (its ConsumedCapacity field, one or a
+// list): total, read and write units (-1 total when it carries none).
 func returned(out any) (cu, rcu, wcu float64) {
 	var ccs []types.ConsumedCapacity
-	switch o := out.(type) {
-	case *dynamodb.PutItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.UpdateItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.DeleteItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.GetItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.QueryOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.ScanOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.TransactWriteItemsOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.TransactGetItemsOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.BatchGetItemOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.BatchWriteItemOutput:
-		ccs = o.ConsumedCapacity
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct {
+		if f := v.Elem().FieldByName("ConsumedCapacity"); f.IsValid() {
+			switch c := f.Interface().(type) {
+			case *types.ConsumedCapacity:
+				if c != nil {
+					ccs = []types.ConsumedCapacity{*c}
+				}
+			case []types.ConsumedCapacity:
+				ccs = c
+			}
+		}
 	}
 	if len(ccs) == 0 {
 		return -1, 0, 0
@@ -213,13 +192,6 @@ func returned(out any) (cu, rcu, wcu float64) {
 		cu, rcu, wcu = cu+f(c.CapacityUnits), rcu+f(c.ReadCapacityUnits), wcu+f(c.WriteCapacityUnits)
 	}
 	return cu, rcu, wcu
-}
-
-func one(c *types.ConsumedCapacity) []types.ConsumedCapacity {
-	if c == nil {
-		return nil
-	}
-	return []types.ConsumedCapacity{*c}
 }
 
 // oldItems are the sizes of the items a failed condition returned.
@@ -268,11 +240,15 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		return sum(v.Value, func(s string) int { return len(s) })
+		return len(strings.Join(v.Value, ""))
 	case *types.AttributeValueMemberNS:
-		return sum(v.Value, numberSize)
+		n := 0
+		for _, e := range v.Value {
+			n += numberSize(e)
+		}
+		return n
 	case *types.AttributeValueMemberBS:
-		return sum(v.Value, func(b []byte) int { return len(b) })
+		return len(bytes.Join(v.Value, nil))
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range v.Value {
@@ -287,15 +263,6 @@ func valueSize(v types.AttributeValue) int {
 		return n
 	}
 	return 0
-}
-
-// sum is the total of size over the elements of a set.
-func sum[T any](set []T, size func(T) int) int {
-	n := 0
-	for _, e := range set {
-		n += size(e)
-	}
-	return n
 }
 
 // numberSize: (significant digits + 1) / 2, plus one byte.
