@@ -1,24 +1,25 @@
-// Package coldstart measures the cold start of a Lambda bootstrap on this machine: it builds the
-// function as the Makefile does (for the host's architecture), starts it as a process whose
-// AWS_LAMBDA_RUNTIME_API is an in-process fake (RuntimeAPI), hands it one event and times the
-// process start to its first GET .../invocation/next (init) and to its first answer.
+// Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
+// builds a function as the Makefile does, starts it as processes whose AWS_LAMBDA_RUNTIME_API is
+// an in-process fake (RuntimeAPI), hands them events and times each process start to its first
+// GET .../invocation/next (init) and to its answers.
 //
-// It measures the process, not the Lambda service: the sandbox, the download of the code and
+// It measures the processes, not the Lambda service: the sandbox, the download of the code and
 // the network to DynamoDB are not in these figures.
 package coldstart
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -29,9 +30,7 @@ var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.nor
 // Build compiles the main package pkg (e.g. ./functions/checkout) of the module in root for
 // goos/goarch with CGO_ENABLED=0 and BuildFlags, to out; it returns the size of the binary.
 func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, error) {
-	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", out, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", slices.Concat([]string{"build"}, BuildFlags, []string{"-o", out, pkg})...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -44,138 +43,146 @@ func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, err
 	return fi.Size(), nil
 }
 
-// Sample is one cold start.
-type Sample struct {
-	// Init is the time from the process start to its first GET .../invocation/next.
-	Init time.Duration
-	// FirstResponse is the time from the process start to its answer to the first event.
-	FirstResponse time.Duration
-	// Status is the statusCode of the API Gateway response the function returned (0 if none).
-	Status int
-	// Error is set when the function posted to .../error instead of .../response.
-	Error string
-	// MaxRSS is the process's peak resident memory after the answer, in bytes (0 if unknown).
-	MaxRSS int64
-	// Body is what the function answered (for an HTTP API, the payload 2.0 response).
-	Body []byte
+// Pool is one Lambda function run as execution environments: processes of one command sharing
+// a RuntimeAPI, each handed one event at a time. The processes are started one after the other,
+// so each one's init is timed without the others competing for the CPUs.
+type Pool struct {
+	API     *RuntimeAPI
+	Started []time.Time     // when each process started
+	Inits   []time.Duration // each process's start to its first GET .../invocation/next
+	argv    []string
+	dir     string
+	env     []string
+	line    func(string) bool // sees each line of standard error; false: keep it for errors
+	procs   []*exec.Cmd
+	// answered counts the invocations answered: each sends its process back to GET next.
+	answered atomic.Int64
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	tail     []string
 }
 
-// Run starts bin with env (and AWS_LAMBDA_RUNTIME_API pointing at a fresh RuntimeAPI), invokes
-// it once with event, then kills it. Output of the process goes to log (nil: discarded).
-func Run(ctx context.Context, bin string, env []string, event []byte, log *bytes.Buffer) (Sample, error) {
+// StartPool starts n processes of argv in dir with env; it fails if one exits or reports an
+// init error before its first GET .../invocation/next. line (nil: none) sees every line the
+// processes write to standard error.
+func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
 	api, err := NewRuntimeAPI()
 	if err != nil {
-		return Sample{}, err
+		return nil, err
 	}
-	defer api.Close()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
+	p := &Pool{API: api, argv: argv, dir: dir, env: env, line: line}
+	if err := p.Grow(ctx, n); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
 
-	cmd := exec.Command(bin)
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "LAMBDA_TASK_ROOT="+filepath.Dir(bin))
+// Grow starts processes until the pool has n.
+func (p *Pool) Grow(ctx context.Context, n int) error {
+	for len(p.procs) < n {
+		if err := p.startOne(ctx); err != nil {
+			return fmt.Errorf("%s: %w", p.argv[len(p.argv)-1], err)
+		}
+	}
+	return nil
+}
+
+func (p *Pool) startOne(ctx context.Context) error {
+	// Every running process is back in GET next (one per process and per answer), so the next
+	// GET to arrive is the new process's.
+	want := len(p.procs) + int(p.answered.Load())
+	for timeout := time.After(30 * time.Second); len(p.API.Nexts()) < want; {
+		select {
+		case <-p.API.NextArrived():
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return fmt.Errorf("%d GET /invocation/next after 30 s, want %d", len(p.API.Nexts()), want)
+		}
+	}
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Dir, cmd.Stdout = p.dir, io.Discard // the functions' own logs (CloudWatch in AWS)
+	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.API.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if log != nil {
-		cmd.Stdout, cmd.Stderr = log, log
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return Sample{}, fmt.Errorf("coldstart: start %s: %w", bin, err)
+		return err
 	}
+	p.procs, p.Started = append(p.procs, cmd), append(p.Started, start)
 	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }()
-	go func() {
+	p.wg.Go(func() {
+		defer close(exited)
+		sc := bufio.NewScanner(stderr)
+		for sc.Buffer(nil, 1<<20); sc.Scan(); {
+			if p.line == nil || !p.line(sc.Text()) {
+				p.mu.Lock()
+				p.tail = append(p.tail[max(0, len(p.tail)-7):], sc.Text())
+				p.mu.Unlock()
+			}
+		}
+		_ = cmd.Wait() // after the pipe is read to its end
+	})
+	for timeout := time.After(60 * time.Second); ; {
 		select {
+		case <-p.API.NextArrived():
+			if len(p.API.Nexts()) > want {
+				p.Inits = append(p.Inits, time.Since(start))
+				return nil
+			}
 		case <-exited:
-			cancel() // a process that died will not answer
+			return fmt.Errorf("exited during init (%s); last output:\n%s", cmd.ProcessState, p.lastOutput())
 		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return fmt.Errorf("no GET /invocation/next within 60 s; last output:\n%s", p.lastOutput())
 		}
-	}()
+	}
+}
 
-	resp, err := api.Invoke(ctx, event)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("coldstart: %s exited before answering (%s)", filepath.Base(bin), cmd.ProcessState)
+func (p *Pool) lastOutput() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.tail, "\n")
+}
+
+// Invoke hands event to a free process and returns its answer.
+func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
+	r, err := p.API.Invoke(ctx, event)
+	if err == nil {
+		p.answered.Add(1)
+	}
+	return r, err
+}
+
+// Stop reads the processes' peak memory, kills them and waits until their output is read; it
+// returns the largest peak resident memory (bytes).
+func (p *Pool) Stop() (peakRSS int64) {
+	for _, cmd := range p.procs {
+		if cmd.Process != nil {
+			peakRSS = max(peakRSS, PeakRSS(cmd.Process.Pid))
+			_ = cmd.Process.Kill()
 		}
-		return Sample{}, err
 	}
-	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: PeakRSS(cmd.Process.Pid), Body: resp.Body}
-	if nexts := api.Nexts(); len(nexts) > 0 {
-		s.Init = nexts[0].Sub(start)
-	}
-	if resp.Error {
-		s.Error = string(bytes.TrimSpace(resp.Body))
-		return s, nil
-	}
-	var out struct {
-		StatusCode int `json:"statusCode"`
-	}
-	if json.Unmarshal(resp.Body, &out) == nil {
-		s.Status = out.StatusCode
-	}
-	return s, nil
+	p.procs = nil
+	p.wg.Wait()
+	_ = p.API.Close()
+	return peakRSS
 }
 
 // PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process; 0 where /proc is not
 // available.
 func PeakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for line := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return 0
-			}
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb * 1024
 		}
 	}
 	return 0
-}
-
-// Summary is the median and maximum of a series of samples.
-type Summary struct {
-	Runs                        int
-	InitMedian, InitMax         time.Duration
-	ResponseMedian, ResponseMax time.Duration
-	MaxRSS                      int64
-	Statuses                    map[int]int
-	Errors                      int
-}
-
-// Summarize returns the median and maximum of samples.
-func Summarize(samples []Sample) Summary {
-	s := Summary{Runs: len(samples), Statuses: map[int]int{}}
-	var init, resp []time.Duration
-	for _, x := range samples {
-		init, resp = append(init, x.Init), append(resp, x.FirstResponse)
-		s.MaxRSS = max(s.MaxRSS, x.MaxRSS)
-		if x.Error != "" {
-			s.Errors++
-		} else {
-			s.Statuses[x.Status]++
-		}
-	}
-	s.InitMedian, s.InitMax = MedianMax(init)
-	s.ResponseMedian, s.ResponseMax = MedianMax(resp)
-	return s
-}
-
-// MedianMax returns the median and the maximum of d (0, 0 when it is empty); d is left as it is.
-func MedianMax(d []time.Duration) (median, maximum time.Duration) {
-	if len(d) == 0 {
-		return 0, 0
-	}
-	d = slices.Clone(d)
-	slices.Sort(d)
-	n := len(d)
-	if n%2 == 1 {
-		median = d[n/2]
-	} else {
-		median = (d[n/2-1] + d[n/2]) / 2
-	}
-	return median, d[n-1]
 }

@@ -147,20 +147,6 @@ func TestRuntimeAPI(t *testing.T) {
 	})
 }
 
-func TestSummarize(t *testing.T) {
-	ms := time.Millisecond
-	s := Summarize([]Sample{
-		{Init: 3 * ms, FirstResponse: 9 * ms, Status: 201, MaxRSS: 10},
-		{Init: 1 * ms, FirstResponse: 5 * ms, Status: 201, MaxRSS: 30},
-		{Init: 2 * ms, FirstResponse: 7 * ms, Status: 200, MaxRSS: 20},
-		{Init: 8 * ms, FirstResponse: 20 * ms, Error: "boom"},
-	})
-	if s.InitMedian != 2500*time.Microsecond || s.InitMax != 8*ms || s.ResponseMedian != 8*ms ||
-		s.ResponseMax != 20*ms || s.MaxRSS != 30 || s.Errors != 1 || s.Statuses[201] != 2 || s.Statuses[200] != 1 {
-		t.Fatalf("%+v", s)
-	}
-}
-
 // TestRuntimeAPISharedByProcesses: two runtimes wait in GET next at once; each event goes to
 // one of them, both answers come back to their Invoke, and NextArrived fired for the arrivals.
 func TestRuntimeAPISharedByProcesses(t *testing.T) {
