@@ -41,7 +41,7 @@ const (
 	stripePercent, stripeFixed = 0.029, 0.30
 	checkoutUSD                = 19.99 // the bench's checkout
 	partitionRCU, partitionWCU = 3000, 1000
-	coldWebhookSecret          = "whsec_loadgen_coldstart_only" // signs every webhook event of loadgen
+	webhookSecret              = "whsec_loadgen_coldstart_only" // signs every webhook event of loadgen
 	targetSize, targetInit     = 10_000_000, 50 * time.Millisecond
 )
 
@@ -131,7 +131,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		return err
 	}
 	for _, name := range []string{"webhook delivery", "webhook, duplicate delivery"} { // the duplicate: Stripe's retry, signed anew
-		serve(name, "/webhooks", body, http.StatusOK, "Stripe-Signature", webhook.SignStripe(coldWebhookSecret, time.Now(), body))
+		serve(name, "/webhooks", body, http.StatusOK, "Stripe-Signature", webhook.SignStripe(webhookSecret, time.Now(), body))
 	}
 	if pt := rep.ptCalls; pt != nil {
 		for _, path := range paths {
@@ -341,7 +341,7 @@ func webhookPayload(raw []byte, id, orderID string) ([]byte, error) {
 	return json.Marshal(payload)
 }
 
-// webhookEvent is events/webhook-stripe.json carrying body, signed now with coldWebhookSecret:
+// webhookEvent is events/webhook-stripe.json carrying body, signed now with webhookSecret:
 // the function verifies it and applies it.
 func webhookEvent(raw, body []byte) ([]byte, error) {
 	var ev map[string]any
@@ -350,7 +350,7 @@ func webhookEvent(raw, body []byte) ([]byte, error) {
 	if h == nil {
 		return nil, fmt.Errorf("events/webhook-stripe.json: no headers")
 	}
-	h["stripe-signature"] = webhook.SignStripe(coldWebhookSecret, time.Now(), body)
+	h["stripe-signature"] = webhook.SignStripe(webhookSecret, time.Now(), body)
 	h["content-length"] = strconv.Itoa(len(body))
 	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(body), true
 	return json.Marshal(ev)
@@ -376,7 +376,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		config.EnvIdempotencyTable + "=" + sys.cfg.IdempotencyTable, config.EnvOrdersTable + "=" + sys.cfg.OrdersTable,
 		config.EnvCatalogTable + "=" + sys.cfg.CatalogTable, config.EnvDynamoDBEndpoint + "=" + sys.endpoint,
-		config.EnvStripeWebhookSecret + "=" + coldWebhookSecret,
+		config.EnvStripeWebhookSecret + "=" + webhookSecret,
 		config.EnvPaymentProvider + "=" + config.ProviderLocal, // the functions fail closed: local only when chosen
 	}
 	run, orderIDs := randomID(), []string{}

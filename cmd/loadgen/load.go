@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,18 +31,15 @@ import (
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
 
-// checkoutBody buys one tee-black-m at benchCatalog's price (eur 2300, sent as the total the
-// buyer was shown, so the price check runs) with a card the local provider charges;
-// pendingBody has no card, so the order stays pending until a webhook.
+// checkoutBody buys one tee-black-m at benchCatalog's price (sent as the total the buyer was
+// shown, so the price check runs) with a card the local provider charges; pendingBody has no
+// card, so its order waits for a webhook. benchCatalog has stock for any number of requests, in
+// the most shards, so that concurrent reservations rarely meet on one stock item.
 const (
 	checkoutBody = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_visa"}`
 	pendingBody  = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur"}`
+	benchCatalog = `{"products":[{"sku":"tee-black-m","name":"Black tee, M","prices":{"usd":2500,"eur":2300},"stock":100000000,"shards":20}]}`
 )
-
-// benchCatalog is the catalog of every run: the sample's tee-black-m (what checkoutBody and
-// events/checkout.json buy) with stock for any number of requests, in the most shards so that
-// concurrent reservations rarely meet on one stock item.
-const benchCatalog = `{"products":[{"sku":"tee-black-m","name":"Black tee, M","prices":{"usd":2500,"eur":2300},"stock":100000000,"shards":20}]}`
 
 // closedLoop paces an attack as fast as its workers answer (each sends its next request when
 // its answer arrived) and stops after n requests (0: never).
@@ -54,8 +50,8 @@ func (n closedLoop) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 }
 func (closedLoop) Rate(time.Duration) float64 { return 0 }
 
-// attack sends tr's targets through c from workers at once in a closed loop, for d or n
-// requests (0: no limit), hands each result to each and returns how long it took.
+// attack sends tr's targets through c from workers in a closed loop, for d or n requests (0:
+// no limit), hands each result to each and returns how long it took.
 func attack(ctx context.Context, c *http.Client, workers, n int, d time.Duration, tr vegeta.Targeter, each func(*vegeta.Result)) time.Duration {
 	if n == 0 && d <= 0 {
 		return 0
@@ -75,8 +71,8 @@ func hit(ctx context.Context, c *http.Client, t vegeta.Target) (r *vegeta.Result
 	return r
 }
 
-// fnClient is a client whose every request is a call of f: vegeta then paces and times what
-// is not an HTTP request (a bare PutItem, a Lambda invocation).
+// fnClient makes a client of f: vegeta then paces and times what is not an HTTP request (a
+// bare PutItem, a Lambda invocation).
 type fnClient func(*http.Request) (*http.Response, error)
 
 func (f fnClient) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -86,7 +82,7 @@ func answer(code int, body []byte, h http.Header) *http.Response {
 	return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(bytes.NewReader(body))}
 }
 
-// ddbCall is a fnClient of one DynamoDB call.
+// ddbCall is a client whose every request is f.
 func ddbCall(ctx context.Context, f func(context.Context) error) *http.Client {
 	return fnClient(func(*http.Request) (*http.Response, error) {
 		if err := f(ctx); err != nil {
@@ -112,33 +108,29 @@ func closed(m *vegeta.Metrics) *vegeta.Metrics { m.Close(); return m }
 
 func perSecond(n uint64, d time.Duration) float64 { return float64(n) / d.Seconds() }
 
-// statuses is "201 x8, error x1".
+// statuses is "201 x8, error x1" (error: no answer).
 func statuses(m *vegeta.Metrics) string {
 	var out []string
 	for _, code := range slices.Sorted(maps.Keys(m.StatusCodes)) {
 		label := code
 		if code == "0" {
-			label = "error" // no answer
+			label = "error"
 		}
 		out = append(out, fmt.Sprintf("%s x%d", label, m.StatusCodes[code]))
 	}
 	return strings.Join(out, ", ")
 }
 
-// system is what the scenarios run against: the local API on loopback and its DynamoDB.
+// system is what the scenarios run against: the local API on loopback, its DynamoDB client
+// (counted; the baseline uses it too) and its payment provider.
 type system struct {
 	url, endpoint, where string
 	cfg                  config.Config
 	counter              *ddb.Counter
-	ddb                  *dynamodb.Client // the API's (counted) client; the baseline uses it too
+	ddb                  *dynamodb.Client
 	payments             *payment.Local
 	client               *http.Client
 	closers              []func()
-}
-
-// countOrders counts the orders table (through the counted client: outside a measured stretch).
-func (s *system) countOrders(ctx context.Context) (int, error) {
-	return testenv.ScanCount(ctx, s.ddb, s.cfg.OrdersTable)
 }
 
 func (s *system) close() {
@@ -147,12 +139,12 @@ func (s *system) close() {
 	}
 }
 
-// localAPI is the local API's handler over fresh tables named after prefix, with the local
-// payment provider; its tables are dropped by closers.
+// localAPI is the local API over fresh tables named after prefix, with the local payment
+// provider; the tables are dropped at the end of the run.
 func localAPI(ctx context.Context, s *system, prefix string, opts ...func(*dynamodb.Options)) (http.Handler, *app.Deps, config.Config, error) {
 	cfg := s.cfg
 	cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable = prefix+"-idempotency", prefix+"-orders", prefix+"-catalog"
-	cfg.StripeWebhookSecrets = []string{coldWebhookSecret}
+	cfg.StripeWebhookSecrets = []string{webhookSecret}
 	deps, err := app.Load(ctx, cfg, io.Discard, app.Options{EnsureTables: true, DynamoDBOptions: opts})
 	if err != nil {
 		return nil, nil, cfg, err
@@ -164,7 +156,7 @@ func localAPI(ctx context.Context, s *system, prefix string, opts ...func(*dynam
 }
 
 // newSystem starts DynamoDB Local unless DYNAMODB_ENDPOINT is set, and the local API on a
-// loopback port.
+// loopback port; every app.Load of the run loads benchCatalog into its catalog table.
 func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 	s = &system{endpoint: ddb.EndpointFromEnv(), where: "DynamoDB at " + ddb.EndpointFromEnv() + " (DYNAMODB_ENDPOINT)"}
 	defer func() {
@@ -183,18 +175,11 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 	if s.cfg, err = config.FromEnv(); err != nil {
 		return nil, err
 	}
-	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey = s.endpoint, "" // charges are counted on the local provider
-	s.cfg.LogLevel = "info"                                        // the access log is encoded as in production, then discarded
-	// Every app.Load of this process loads benchCatalog into its catalog table.
-	f, err := os.CreateTemp("", "loadgen-catalog-*.json")
-	if err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, func() { _ = os.Remove(f.Name()) })
-	if _, err := f.WriteString(benchCatalog); err != nil || f.Close() != nil {
-		return nil, fmt.Errorf("%s: %v", f.Name(), err)
-	}
-	if err := os.Setenv(app.EnvCatalogFile, f.Name()); err != nil {
+	// Charges are counted on the local provider; the access log is encoded as in production.
+	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"
+	catalog := fmt.Sprintf("%s/loadgen-catalog-%d.json", os.TempDir(), os.Getpid())
+	s.closers = append(s.closers, func() { _ = os.Remove(catalog) })
+	if err := errors.Join(os.WriteFile(catalog, []byte(benchCatalog), 0o600), os.Setenv(app.EnvCatalogFile, catalog)); err != nil {
 		return nil, err
 	}
 	s.counter = &ddb.Counter{}
@@ -231,7 +216,7 @@ func dropTables(c *dynamodb.Client, tables ...string) {
 
 func randomID() string { return strings.ToLower(rand.Text()[:8]) }
 
-// putItem writes a bare PutItem of an idempotency-record-sized item with the API's client.
+// putItem is a bare PutItem of an idempotency-record-sized item on the API's client.
 func (s *system) putItem(ctx context.Context) error {
 	_, err := s.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.cfg.IdempotencyTable), Item: map[string]types.AttributeValue{
 		idem.PartitionKey: ddb.S("baseline-" + rand.Text()), "status": ddb.S("IN_PROGRESS"),
@@ -239,199 +224,162 @@ func (s *system) putItem(ctx context.Context) error {
 	return err
 }
 
-// counted runs f and returns the orders and charges it made, and the DynamoDB requests from
-// its call of begin (preparation done) to its end.
+// counted runs f and returns the orders (a consistent Scan before and after) and charges it
+// made, and the DynamoDB requests of the API from f's call of begin (preparation done) on.
 func (s *system) counted(ctx context.Context, f func(begin func()) error) (ddbReqs int64, orders, charges int, err error) {
-	orders0, err := s.countOrders(ctx)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+	orders0, err := testenv.ScanCount(ctx, s.ddb, s.cfg.OrdersTable)
 	charges0, ddb0 := s.payments.Created(), s.counter.Load()
-	if err := f(func() { ddb0 = s.counter.Load() }); err != nil {
-		return 0, 0, 0, err
+	if err == nil {
+		err = f(func() { ddb0 = s.counter.Load() })
 	}
 	ddbReqs = s.counter.Load() - ddb0
-	orders, err = s.countOrders(ctx)
+	if err == nil {
+		orders, err = testenv.ScanCount(ctx, s.ddb, s.cfg.OrdersTable)
+	}
 	return ddbReqs, orders - orders0, s.payments.Created() - charges0, err
 }
 
-// runLoad warms up, then runs the unique, replay and storm scenarios, each between two
-// baseline phases, and the one-at-a-time paths.
+// runLoad warms up, then runs the unique, replay and storm scenarios, each between two phases
+// of the bare PutItem baseline, then the paths one request at a time.
 func runLoad(ctx context.Context, s *system, rep *report) error {
 	o, run := rep.o, randomID()
-	key := func(label string) func(uint64) string {
-		return func(i uint64) string { return fmt.Sprintf("%s-%s-%d", run, label, i) }
+	key := func(label string, mod uint64) func(uint64) string {
+		return func(i uint64) string { return fmt.Sprintf("%s-%s-%d", run, label, i%mod) }
 	}
 	rep.logf("loadgen: %d clients against %s; warming up for %s ...", o.clients, s.url, o.warmup)
-	warm := &vegeta.Metrics{}
-	// every key twice: the replay path warms up too
-	attack(ctx, s.client, o.clients, 0, o.warmup, checkouts(s.url, func(i uint64) string { return key("warm")(i / 2) }), warm.Add)
-	if closed(warm); warm.StatusCodes["0"] > 0 {
+	warm := &vegeta.Metrics{} // every key twice: the replay path warms up too
+	attack(ctx, s.client, o.clients, 0, o.warmup, checkouts(s.url, func(i uint64) string { return key("warm", 1<<62)(i / 2) }), warm.Add)
+	if closed(warm).StatusCodes["0"] > 0 {
 		return fmt.Errorf("warm-up: %s (%v)", statuses(warm), warm.Errors)
 	}
-	var base [][]string
-	var baseP50 [][2]time.Duration // alone, loaded
+	base, baseP50 := [][]string{{"phase", "alone p50", "alone p99", "n", fmt.Sprintf("at %d p50", o.clients), fmt.Sprintf("at %d p99", o.clients), "n"}}, [][2]float64{}
 	putItem := ddbCall(ctx, s.putItem)
 	baseline := func(label string) {
-		var ph [2]*vegeta.Metrics
+		row, p50 := []string{label}, [2]float64{}
 		for i, n := range []int{1, o.clients} {
-			ph[i] = &vegeta.Metrics{}
-			attack(ctx, putItem, n, 0, o.baseline, vegeta.NewStaticTargeter(anyTarget), ph[i].Add)
-			closed(ph[i])
+			m := &vegeta.Metrics{}
+			attack(ctx, putItem, n, 0, o.baseline, vegeta.NewStaticTargeter(anyTarget), m.Add)
+			row, p50[i] = append(row, ms(closed(m).Latencies.P50), ms(m.Latencies.P99), fmt.Sprint(m.Requests)), float64(m.Latencies.P50)
 		}
-		base = append(base, []string{label, ms(ph[0].Latencies.P50), ms(ph[0].Latencies.P99), fmt.Sprint(ph[0].Requests),
-			ms(ph[1].Latencies.P50), ms(ph[1].Latencies.P99), fmt.Sprint(ph[1].Requests)})
-		baseP50 = append(baseP50, [2]time.Duration{ph[0].Latencies.P50, ph[1].Latencies.P50})
-		rep.logf("baseline PutItem (%s): p50 %s alone, %s at %d at once", label, ms(ph[0].Latencies.P50), ms(ph[1].Latencies.P50), o.clients)
+		base, baseP50 = append(base, row), append(baseP50, p50)
+		rep.logf("baseline PutItem (%s): p50 %s alone, %s at %d at once", label, row[1], row[4], o.clients)
 	}
 	stormKeys := o.stormKeys
 	if o.requests > 0 {
 		stormKeys = max(1, o.requests/o.clients)
 	}
-	scenarios := []struct{ name, about string }{
-		{"unique", "every request a new key: the first-time path (claim, order, charge, completion)"},
+	scenarios := [][2]string{{"unique", "every request a new key: the first-time path (claim, order, charge, completion)"},
 		{"replay", "keys completed beforehand, sent again: the stored response is replayed"},
-		{"storm", "every client sends the same key at the same moment, key after key: one wins, the others wait and replay"},
-	}
+		{"storm", "every client sends the same key at the same moment, key after key: one wins, the others wait and replay"}}
 	rows := [][]string{{"scenario", "requests", "req/s", "p50", "p95", "p99", "max", "statuses", "DynamoDB req / API req", "distinct keys",
 		"orders", "charges", "p50 / PutItem p50 alone", fmt.Sprintf("p50 / PutItem p50 at %d", o.clients)}}
 	baseline("before unique")
 	for i, sc := range scenarios {
-		m, keys, elapsed := &vegeta.Metrics{}, int64(0), time.Duration(0)
+		name, m, keys, elapsed := sc[0], &vegeta.Metrics{}, 0, time.Duration(0)
 		ddbReqs, orders, charges, err := s.counted(ctx, func(begin func()) error {
-			switch sc.name {
+			switch name {
 			case "unique":
-				elapsed = attack(ctx, s.client, o.clients, o.requests, o.duration, checkouts(s.url, key("unique")), m.Add)
-				keys = int64(m.Requests)
+				elapsed = attack(ctx, s.client, o.clients, o.requests, o.duration, checkouts(s.url, key(name, 1<<62)), m.Add)
+				keys = int(m.Requests)
 			case "replay":
 				prep := &vegeta.Metrics{}
-				attack(ctx, s.client, o.clients, o.replayKeys, 0, checkouts(s.url, key("replay")), prep.Add)
-				if prep.StatusCodes["201"] != o.replayKeys {
+				if attack(ctx, s.client, o.clients, o.replayKeys, 0, checkouts(s.url, key(name, 1<<62)), prep.Add); prep.StatusCodes["201"] != o.replayKeys {
 					return fmt.Errorf("replay: the first requests answered %s", statuses(prep))
 				}
-				keys = int64(o.replayKeys)
+				keys = o.replayKeys
 				begin()
-				elapsed = attack(ctx, s.client, o.clients, o.requests, o.duration,
-					checkouts(s.url, func(i uint64) string { return key("replay")(i % uint64(keys)) }), m.Add)
+				elapsed = attack(ctx, s.client, o.clients, o.requests, o.duration, checkouts(s.url, key(name, uint64(keys))), m.Add)
 			case "storm":
-				for k := range stormKeys {
-					elapsed += attack(ctx, s.client, o.clients, o.clients, 0, checkouts(s.url, func(uint64) string { return key("storm")(uint64(k)) }), m.Add)
+				for k := range uint64(stormKeys) {
+					elapsed += attack(ctx, s.client, o.clients, o.clients, 0, checkouts(s.url, func(uint64) string { return key(name, 1<<62)(k) }), m.Add)
 				}
-				keys = int64(stormKeys)
+				keys = stormKeys
 			}
 			return ctx.Err()
 		})
 		if err != nil {
 			return err
 		}
-		closed(m)
-		if int64(orders) != keys || int64(charges) != keys {
-			rep.fail("%s: %d distinct keys made %d orders and %d charges", sc.name, keys, orders, charges)
+		if closed(m); orders != keys || charges != keys {
+			rep.fail("%s: %d distinct keys made %d orders and %d charges", name, keys, orders, charges)
 		}
-		if ok := m.StatusCodes["201"] + m.StatusCodes["200"]; ok != int(m.Requests) {
-			rep.warnings = append(rep.warnings, fmt.Sprintf("%s: statuses %s (%v)", sc.name, statuses(m), m.Errors))
+		if m.StatusCodes["201"] != int(m.Requests) {
+			rep.warnings = append(rep.warnings, fmt.Sprintf("%s: statuses %s (%v)", name, statuses(m), m.Errors))
 		}
 		if i+1 < len(scenarios) {
-			baseline("between " + sc.name + " and " + scenarios[i+1].name)
+			baseline("between " + name + " and " + scenarios[i+1][0])
 		} else {
-			baseline("after " + sc.name)
+			baseline("after " + name)
 		}
-		p50 := float64(m.Latencies.P50)
-		xa := p50 / float64(baseP50[i][0]+baseP50[i+1][0]) * 2
-		xl := p50 / float64(baseP50[i][1]+baseP50[i+1][1]) * 2
-		row := []string{sc.name, fmt.Sprint(m.Requests), fmt.Sprintf("%.0f", perSecond(m.Requests, elapsed)), ms(m.Latencies.P50), ms(m.Latencies.P95),
-			ms(m.Latencies.P99), ms(m.Latencies.Max), statuses(m), fmt.Sprintf("%.2f", float64(ddbReqs)/float64(m.Requests)),
-			fmt.Sprint(keys), fmt.Sprint(orders), fmt.Sprint(charges), fmt.Sprintf("%.1f x", xa), fmt.Sprintf("%.2f x", xl)}
-		rows = append(rows, row)
-		rep.logf("%s", strings.Join(row, "  "))
+		p50 := 2 * float64(m.Latencies.P50)
+		rows = append(rows, []string{name, fmt.Sprint(m.Requests), fmt.Sprintf("%.0f", perSecond(m.Requests, elapsed)), ms(m.Latencies.P50), ms(m.Latencies.P95),
+			ms(m.Latencies.P99), ms(m.Latencies.Max), statuses(m), fmt.Sprintf("%.2f", float64(ddbReqs)/float64(m.Requests)), fmt.Sprint(keys), fmt.Sprint(orders),
+			fmt.Sprint(charges), fmt.Sprintf("%.1f x", p50/(baseP50[i][0]+baseP50[i+1][0])), fmt.Sprintf("%.2f x", p50/(baseP50[i][1]+baseP50[i+1][1]))})
+		rep.logf("%s", strings.Join(rows[len(rows)-1], "  "))
 	}
 	l := &rep.load
 	l.p("## Load\n")
 	l.table("lrrrrrrlrrrrrr", rows...)
 	for _, sc := range scenarios {
-		l.p("- **%s**: %s.", sc.name, sc.about)
+		l.p("- **%s**: %s.", sc[0], sc[1])
 	}
-	l.p("\nLatency is measured by the client: from sending the request to reading the whole answer. Requests are sent, " +
-		"timed and summed up by vegeta (github.com/tsenart/vegeta/v12: a closed loop, each client sending its next request " +
-		"when its answer arrived; percentiles are its t-digest estimates). DynamoDB requests are counted by an SDK " +
-		"middleware on the API's client, retries included, from the first measured request to the last. Orders are " +
-		"counted with a consistent Scan of the orders table before and after each scenario (the replay scenario's " +
-		"preparation included), charges by the local payment provider; both must equal the distinct keys, or loadgen exits 1.\n")
+	l.p("\nLatency is measured by the client: from sending the request to reading the whole answer. Requests are sent, timed and summed up by vegeta (github.com/tsenart/vegeta/v12: a closed loop, each client sending its next request when its answer arrived; percentiles are its t-digest estimates). DynamoDB requests are counted by an SDK middleware on the API's client, retries included, from the first measured request to the last. Orders are counted with a consistent Scan of the orders table before and after each scenario (the replay scenario's preparation included), charges by the local payment provider; both must equal the distinct keys, or loadgen exits 1.\n")
 	l.p("### Baseline: a bare PutItem\n")
-	l.p("One PutItem of an idempotency-record-sized item on the API's own DynamoDB client, measured before, between and "+
-		"after the scenarios (each ratio above divides by the mean of the phases either side of its scenario): alone, one "+
-		"at a time; and loaded, %d at once like the clients.\n", o.clients)
-	l.table("lrrrrrr", append([][]string{{"phase", "alone p50", "alone p99", "n", fmt.Sprintf("at %d p50", o.clients),
-		fmt.Sprintf("at %d p99", o.clients), "n"}}, base...)...)
-	l.p("The API's latency includes HTTP on loopback, JSON, the claim and the completion; on a machine with few CPUs it " +
-		"also shares them with DynamoDB Local and the clients, so under load the ratio at the same concurrency is the " +
-		"fairer one. One request at a time, without HTTP, the ratio is what `BenchmarkDynamoDB` (internal/idem, the first " +
-		"half of `make bench`) prints as x-putitem.\n")
+	l.p("One PutItem of an idempotency-record-sized item on the API's own DynamoDB client, measured before, between and after the scenarios (each ratio above divides by the mean of the phases either side of its scenario): alone, one at a time; and loaded, %d at once like the clients.\n", o.clients)
+	l.table("lrrrrrr", base...)
+	l.p("The API's latency includes HTTP on loopback, JSON, the claim and the completion; on a machine with few CPUs it also shares them with DynamoDB Local and the clients, so under load the ratio at the same concurrency is the fairer one. One request at a time, without HTTP, the ratio is what `BenchmarkDynamoDB` (internal/idem, the first half of `make bench`) prints as x-putitem.\n")
 	return oneAtATime(ctx, s, rep, run)
 }
 
-// oneAtATime runs the first-time and the replay paths one request at a time, each request after
-// a bare PutItem on the API's client and before a GET of an unknown path (HTTP alone); each
-// replay also before a failed conditional PutItem of its own record (what a replay cannot do
-// without).
+// oneAtATime runs the first-time and the replay paths one request at a time, each request
+// after a bare PutItem on the API's client and before a GET of an unknown path (HTTP alone);
+// each replay also before a failed conditional PutItem of its own record, ALL_OLD, on the same
+// client (what a replay cannot do without).
 func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 	rep.logf("one request at a time, each after a bare PutItem, %s per path ...", rep.o.seqLen)
-	one := httpClient(1)
-	rows := [][]string{{"path", "requests", "p50", "p99", "PutItem p50", "p50 / PutItem p50", "HTTP round trip p50",
-		"(p50 - HTTP) / PutItem p50", "DynamoDB req / API req", "distinct keys", "orders", "charges"}}
+	one, putItem, replayKey := httpClient(1), ddbCall(ctx, s.putItem), run+"-sequential-replay"
+	post := func(key string) *vegeta.Result {
+		var t vegeta.Target
+		_ = checkouts(s.url, func(uint64) string { return key })(&t)
+		return hit(ctx, one, t)
+	}
+	var record map[string]types.AttributeValue // the replayed key's
+	condPut := ddbCall(ctx, func(ctx context.Context) error {
+		_, err := s.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.cfg.IdempotencyTable), Item: record,
+			ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": idem.PartitionKey},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+		if ccf := (*types.ConditionalCheckFailedException)(nil); errors.As(err, &ccf) {
+			return nil
+		}
+		return fmt.Errorf("the conditional PutItem of a stored record did not fail its condition: %v", err)
+	})
+	rows := [][]string{{"path", "requests", "p50", "p99", "PutItem p50", "p50 / PutItem p50", "HTTP round trip p50", "(p50 - HTTP) / PutItem p50",
+		"DynamoDB req / API req", "distinct keys", "orders", "charges"}}
 	var condLine string
 	for _, path := range []string{"unique", "replay"} {
 		api, put, get, cond := &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}
-		replayKey := run + "-sequential-replay"
-		post := func(key string) *vegeta.Result {
-			var t vegeta.Target
-			_ = checkouts(s.url, func(uint64) string { return key })(&t)
-			return hit(ctx, one, t)
-		}
-		// condPut reads the replayed key's record, for cond1: a failed conditional PutItem of it
-		var condPut func() error
-		var cond1 *http.Client
-		if path == "replay" {
-			condPut = func() error {
-				out, err := s.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.cfg.IdempotencyTable), ConsistentRead: aws.Bool(true),
-					Key: map[string]types.AttributeValue{idem.PartitionKey: ddb.S(idem.ScopedKey(checkout.Scope, "", replayKey))}})
-				if err != nil || len(out.Item) == 0 {
-					return fmt.Errorf("one at a time: the replayed key's record: %v", err)
-				}
-				cond1 = ddbCall(ctx, func(ctx context.Context) error {
-					_, err := s.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.cfg.IdempotencyTable), Item: out.Item,
-						ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": idem.PartitionKey},
-						ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
-					if ccf := (*types.ConditionalCheckFailedException)(nil); errors.As(err, &ccf) {
-						return nil
-					}
-					return fmt.Errorf("the conditional PutItem of a stored record did not fail its condition: %v", err)
-				})
-				return nil
-			}
-		}
-		keys := int64(1)
 		ddbReqs, orders, charges, err := s.counted(ctx, func(begin func()) error {
-			if condPut != nil {
+			if path == "replay" {
 				if r := post(replayKey); r.Code != http.StatusCreated { // completes the key; not measured
 					return fmt.Errorf("one at a time: the replay's first request answered %d %s", r.Code, r.Body)
 				}
-				if err := condPut(); err != nil {
-					return err
+				out, err := s.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.cfg.IdempotencyTable), ConsistentRead: aws.Bool(true),
+					Key: map[string]types.AttributeValue{idem.PartitionKey: ddb.S(idem.ScopedKey(checkout.Scope, "", replayKey))}})
+				if record = out.Item; err != nil || len(record) == 0 {
+					return fmt.Errorf("one at a time: the replayed key's record: %v", err)
 				}
 			}
 			begin()
-			putItem := ddbCall(ctx, s.putItem)
 			for i, end := 0, time.Now().Add(rep.o.seqLen); time.Now().Before(end) && ctx.Err() == nil; i++ {
 				put.Add(hit(ctx, putItem, anyTarget))
 				key := replayKey
 				if path == "unique" {
-					key = run + "-sequential-" + strconv.Itoa(i)
+					key = fmt.Sprintf("%s-sequential-%d", run, i)
 				}
 				api.Add(post(key))
 				get.Add(hit(ctx, one, vegeta.Target{Method: http.MethodGet, URL: s.url + "/loadgen-http-baseline"}))
-				if cond1 != nil {
-					cond.Add(hit(ctx, cond1, anyTarget))
+				if path == "replay" {
+					cond.Add(hit(ctx, condPut, anyTarget))
 				}
 			}
 			return ctx.Err()
@@ -442,41 +390,31 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 		for _, m := range []*vegeta.Metrics{api, put, get, cond} {
 			m.Close()
 		}
+		keys := 1
 		if path == "unique" {
-			keys = int64(api.Requests)
+			keys = int(api.Requests)
 		}
-		if len(put.Errors)+len(cond.Errors) > 0 || api.StatusCodes["201"] != int(api.Requests) {
-			rep.fail("one at a time, %s: statuses %s; DynamoDB errors %v %v", path, statuses(api), put.Errors, cond.Errors)
-		}
-		if int64(orders) != keys || int64(charges) != keys {
-			rep.fail("one at a time, %s: %d distinct keys made %d orders and %d charges", path, keys, orders, charges)
+		if len(put.Errors)+len(cond.Errors) > 0 || api.StatusCodes["201"] != int(api.Requests) || orders != keys || charges != keys {
+			rep.fail("one at a time, %s: %d distinct keys made %d orders and %d charges; statuses %s; DynamoDB errors %v %v",
+				path, keys, orders, charges, statuses(api), put.Errors, cond.Errors)
 		}
 		ddbReqs -= int64(put.Requests + cond.Requests)
-		p50, h := float64(api.Latencies.P50), float64(get.Latencies.P50)
-		rows = append(rows, []string{path, fmt.Sprint(api.Requests), ms(api.Latencies.P50), ms(api.Latencies.P99), ms(put.Latencies.P50),
-			x(p50, float64(put.Latencies.P50)), ms(get.Latencies.P50), x(p50-h, float64(put.Latencies.P50)),
-			fmt.Sprintf("%.2f", float64(ddbReqs)/float64(api.Requests)), fmt.Sprint(keys), fmt.Sprint(orders), fmt.Sprint(charges)})
-		if cond.Requests > 0 {
-			r := p50 / float64(cond.Latencies.P50)
-			condLine = fmt.Sprintf("Replay p50 / a failed conditional PutItem (ALL_OLD) of the replayed key's own record on the same client, "+
-				"measured after each replay (%d): %s / %s = %.2f x: %s (≤ 1.5 x).\n", cond.Requests, ms(api.Latencies.P50),
-				ms(cond.Latencies.P50), r, met(r <= 1.5))
-		}
+		p50, h, p := float64(api.Latencies.P50), float64(get.Latencies.P50), float64(put.Latencies.P50)
+		rows = append(rows, []string{path, fmt.Sprint(api.Requests), ms(api.Latencies.P50), ms(api.Latencies.P99), ms(put.Latencies.P50), x(p50, p),
+			ms(get.Latencies.P50), x(p50-h, p), fmt.Sprintf("%.2f", float64(ddbReqs)/float64(api.Requests)), fmt.Sprint(keys), fmt.Sprint(orders), fmt.Sprint(charges)})
 		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
+		if r := p50 / float64(cond.Latencies.P50); cond.Requests > 0 {
+			condLine = fmt.Sprintf("Replay p50 / a failed conditional PutItem (ALL_OLD) of the replayed key's own record on the same client, measured after each replay (%d): %s / %s = %.2f x: %s (≤ 1.5 x).\n",
+				cond.Requests, ms(api.Latencies.P50), ms(cond.Latencies.P50), r, met(r <= 1.5))
+		}
 	}
 	l := &rep.load
 	l.p("### One request at a time\n")
-	l.p("One client, each request preceded by a bare PutItem on the API's DynamoDB client (interleaved, so the drift of a " +
-		"shared machine affects both alike): the latency of the API itself, without the queueing above.\n")
+	l.p("One client, each request preceded by a bare PutItem on the API's DynamoDB client (interleaved, so the drift of a shared machine affects both alike): the latency of the API itself, without the queueing above.\n")
 	l.table("lrrrrrrrrrrr", rows...)
 	l.p("%s", condLine)
-	l.p("The HTTP round trip is a GET of an unknown path on the same server, measured after each request: the client, " +
-		"loopback, routing, the access log and a 404 problem, without DynamoDB. Subtracting it leaves what the idempotency " +
-		"engine, the order and the payment add to the DynamoDB round trips.\n")
-	l.p("The first-time path makes three DynamoDB requests (the claim, a conditional PutItem of the record; the " +
-		"reservation, one transaction of the order, created, and its stock takes; the completion, one transaction of the " +
-		"record's answer and the order's outcome) and calls the payment provider (in process here); a replay is the one " +
-		"losing claim, which returns the stored response (ALL_OLD).\n")
+	l.p("The HTTP round trip is a GET of an unknown path on the same server, measured after each request: the client, loopback, routing, the access log and a 404 problem, without DynamoDB. Subtracting it leaves what the idempotency engine, the order and the payment add to the DynamoDB round trips.\n")
+	l.p("The first-time path makes three DynamoDB requests (the claim, a conditional PutItem of the record; the reservation, one transaction of the order, created, and its stock takes; the completion, one transaction of the record's answer and the order's outcome) and calls the payment provider (in process here); a replay is the one losing claim, which returns the stored response (ALL_OLD).\n")
 	return nil
 }
 

@@ -143,7 +143,7 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := webhook.NewStripeVerifier([]string{coldWebhookSecret}, 5*time.Minute)
+	v, err := webhook.NewStripeVerifier([]string{webhookSecret}, 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,13 @@ import (
 	"time"
 )
 
-// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them.
+// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them; Prefix is
+// the path prefix of its endpoints.
 const (
 	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
 	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
 	HeaderFunctionARN = "Lambda-Runtime-Invoked-Function-Arn"
-	HeaderTraceID     = "Lambda-Runtime-Trace-Id"
+	Prefix            = "/2018-06-01/runtime"
 )
 
 // ErrInit is returned by Invoke when the runtime reported an initialisation error.
@@ -29,32 +30,26 @@ type Response struct {
 	RequestID string
 	At        time.Time // when the POST arrived
 	Body      []byte
-	// Error is true for a POST to .../error (the handler failed) rather than .../response.
-	Error bool
+	Error     bool // a POST to .../error (the handler failed) rather than .../response
 }
 
 // RuntimeAPI is an in-process fake of the Lambda Runtime API: the endpoints a custom runtime
 // (a provided.al2023 bootstrap) calls. GET .../invocation/next blocks until Invoke hands it an
 // event; POST .../response and .../error complete that invocation; POST .../init/error fails
-// the pending Invoke with ErrInit. Several function processes may share it, as the execution
-// environments of one function share the Lambda service: each event goes to one process
-// waiting in GET .../invocation/next.
+// the pending Invoke with ErrInit. Processes sharing it are like the execution environments of
+// one function: each event goes to one process waiting in GET .../invocation/next.
 type RuntimeAPI struct {
 	srv      *http.Server
 	ln       net.Listener
 	events   chan invocation
+	initErrs chan []byte
+	arrived  chan struct{}
 	done     chan struct{}
-	closeMu  sync.Once
+	once     sync.Once
 	seq      atomic.Int64
 	mu       sync.Mutex
 	nexts    []time.Time
 	pending  map[string]chan Response
-	initErrs chan []byte
-	arrived  chan struct{}
-	// Deadline is the invocation timeout announced in Lambda-Runtime-Deadline-Ms (default 30 s).
-	Deadline time.Duration
-	// FunctionARN is sent in Lambda-Runtime-Invoked-Function-Arn.
-	FunctionARN string
 }
 
 type invocation struct {
@@ -62,26 +57,26 @@ type invocation struct {
 	event []byte
 }
 
-// Prefix is the path prefix of every Runtime API endpoint.
-const Prefix = "/2018-06-01/runtime"
-
 // NewRuntimeAPI starts a fake Runtime API on a loopback port.
 func NewRuntimeAPI() (*RuntimeAPI, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("coldstart: listen: %w", err)
 	}
-	a := &RuntimeAPI{
-		ln: ln, events: make(chan invocation), done: make(chan struct{}),
-		pending: make(map[string]chan Response), initErrs: make(chan []byte, 1), arrived: make(chan struct{}, 1),
-		Deadline:    30 * time.Second,
-		FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:coldstart",
-	}
+	a := &RuntimeAPI{ln: ln, events: make(chan invocation), initErrs: make(chan []byte, 1), arrived: make(chan struct{}, 1),
+		done: make(chan struct{}), pending: map[string]chan Response{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix+"/invocation/next", a.next)
 	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/response", a.respond(false))
 	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/error", a.respond(true))
-	mux.HandleFunc("POST "+Prefix+"/init/error", a.initError)
+	mux.HandleFunc("POST "+Prefix+"/init/error", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case a.initErrs <- body:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, nil
@@ -92,14 +87,13 @@ func (a *RuntimeAPI) Addr() string { return a.ln.Addr().String() }
 
 // Close stops the server; a GET .../next still waiting returns 410 Gone.
 func (a *RuntimeAPI) Close() error {
-	a.closeMu.Do(func() { close(a.done) })
+	a.once.Do(func() { close(a.done) })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return a.srv.Shutdown(ctx)
 }
 
-// Nexts returns the arrival times of every GET .../invocation/next so far: the first one is
-// the end of the function's init.
+// Nexts returns the arrival times of every GET .../invocation/next so far.
 func (a *RuntimeAPI) Nexts() []time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -107,14 +101,13 @@ func (a *RuntimeAPI) Nexts() []time.Time {
 }
 
 // NextArrived receives a value after a GET .../invocation/next arrived (several arrivals
-// before a receive give one value): a process started alone has finished its init when it
-// fires.
+// before a receive give one value).
 func (a *RuntimeAPI) NextArrived() <-chan struct{} { return a.arrived }
 
 // Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
 // an init error (ErrInit), or the end of ctx.
 func (a *RuntimeAPI) Invoke(ctx context.Context, event []byte) (Response, error) {
-	id := "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", a.seq.Add(1))
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", a.seq.Add(1))
 	ch := make(chan Response, 1)
 	a.mu.Lock()
 	a.pending[id] = ch
@@ -151,9 +144,9 @@ func (a *RuntimeAPI) next(w http.ResponseWriter, r *http.Request) {
 	case inv := <-a.events:
 		h := w.Header()
 		h.Set(HeaderRequestID, inv.id)
-		h.Set(HeaderDeadlineMS, strconv.FormatInt(time.Now().Add(a.Deadline).UnixMilli(), 10))
-		h.Set(HeaderFunctionARN, a.FunctionARN)
-		h.Set(HeaderTraceID, "Root=1-00000000-000000000000000000000000;Sampled=0")
+		h.Set(HeaderDeadlineMS, strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+		h.Set(HeaderFunctionARN, "arn:aws:lambda:us-east-1:123456789012:function:coldstart")
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(inv.event)
 	case <-r.Context().Done():
@@ -166,28 +159,14 @@ func (a *RuntimeAPI) respond(isError bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		at := time.Now()
 		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		id := r.PathValue("id")
 		a.mu.Lock()
-		ch, ok := a.pending[id]
+		ch, ok := a.pending[r.PathValue("id")]
 		a.mu.Unlock()
-		if !ok {
-			http.Error(w, "unknown request id "+id, http.StatusBadRequest)
+		if err != nil || !ok {
+			http.Error(w, fmt.Sprintf("unknown request id %s (%v)", r.PathValue("id"), err), http.StatusBadRequest)
 			return
 		}
-		ch <- Response{RequestID: id, At: at, Body: body, Error: isError}
+		ch <- Response{RequestID: r.PathValue("id"), At: at, Body: body, Error: isError}
 		w.WriteHeader(http.StatusAccepted)
 	}
-}
-
-func (a *RuntimeAPI) initError(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	select {
-	case a.initErrs <- body:
-	default:
-	}
-	w.WriteHeader(http.StatusAccepted)
 }
