@@ -44,7 +44,10 @@ var paths = []string{pathFirst, pathReplay}
 // peerSide is one function of the side-by-side and what was measured of it.
 type peerSide struct {
 	name, about string
+	argv, env   []string
+	dir         string
 	pool        *coldstart.Pool
+	invoke      *http.Client
 	event       func(key string) []byte
 	seq, con    map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
 	conTime     map[string]time.Duration   // length of the concurrent phases
@@ -156,11 +159,8 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	if _, err := os.Stat(filepath.Join(root, peerDir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil {
 		return fmt.Errorf("%s/node_modules is missing: run `make bench-deps` (npm ci)", peerDir)
 	}
-	stripe, err := startFakeStripe()
-	if err != nil {
-		return err
-	}
-	defer stripe.close()
+	stripe := startFakeStripe()
+	defer stripe.Close()
 	dir, err := os.MkdirTemp("", "loadgen-peer-")
 	if err != nil {
 		return err
@@ -193,29 +193,26 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	base := []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "HOME=" + dir, "AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_ENDPOINT_URL_DYNAMODB=" + sys.endpoint,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_API_BASE=" + stripe.url, "LOG_LEVEL=info"}
-	argv := map[*peerSide][]string{g: {bin}, pt: {node, "runtime.mjs"}}
-	dirs := map[*peerSide]string{g: dir, pt: filepath.Join(root, peerDir)}
-	env := map[*peerSide][]string{
-		g: append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-go", "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
-			config.EnvDynamoDBEndpoint+"="+sys.endpoint, config.EnvIdempotencyTable+"="+tables[0].Name,
-			config.EnvOrdersTable+"="+tables[1].Name, config.EnvCatalogTable+"="+sys.cfg.CatalogTable), // benchCatalog
-		pt: append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-powertools", "_HANDLER=handler.mjs",
-			"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1",
-			"IDEMPOTENCY_TABLE="+tables[2].Name, "ORDERS_TABLE="+tables[3].Name),
-	}
+		"STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_API_BASE=" + stripe.URL, "LOG_LEVEL=info"}
+	g.argv, g.dir, g.env = []string{bin}, dir, append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-go", "_HANDLER=bootstrap",
+		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", config.EnvDynamoDBEndpoint+"="+sys.endpoint, config.EnvIdempotencyTable+"="+tables[0].Name,
+		config.EnvOrdersTable+"="+tables[1].Name, config.EnvCatalogTable+"="+sys.cfg.CatalogTable) // benchCatalog
+	pt.argv, pt.dir, pt.env = []string{node, "runtime.mjs"}, filepath.Join(root, peerDir), append(base, "AWS_LAMBDA_FUNCTION_NAME=checkout-powertools",
+		"_HANDLER=handler.mjs", "AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1",
+		"IDEMPOTENCY_TABLE="+tables[2].Name, "ORDERS_TABLE="+tables[3].Name)
 	sides := []*peerSide{g, pt}
 	for i, s := range sides {
-		s.event, s.replayKey, s.calls = event, fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}
-		s.seq, s.con = map[string]*vegeta.Metrics{}, map[string]*vegeta.Metrics{}
-		s.conTime, s.ids = map[string]time.Duration{}, map[string][]string{}
+		s.event, s.replayKey, s.calls, s.ids, s.conTime = event, fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
+		s.seq = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
+		s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
 		// One execution environment for the one-at-a-time phase (as Lambda reuses a warm one for
 		// sequential requests); grown to o.clients for the concurrent phase.
-		if s.pool, err = coldstart.StartPool(ctx, 1, argv[s], dirs[s], env[s], s.line); err != nil {
+		if s.pool, err = coldstart.StartPool(ctx, 1, s.argv, s.dir, s.env, s.line); err != nil {
 			return err
 		}
 		defer s.pool.Stop()
-		r := hit(ctx, s.client(ctx), vegeta.Target{Method: http.MethodPost, URL: "http://lambda/", Header: http.Header{idem.KeyHeader: {s.replayKey}}})
+		s.invoke = s.client(ctx)
+		r := hit(ctx, s.invoke, vegeta.Target{Method: http.MethodPost, URL: "http://lambda/", Header: http.Header{idem.KeyHeader: {s.replayKey}}})
 		if r.Code != http.StatusCreated {
 			return fmt.Errorf("%s answered %d %s %s", s.name, r.Code, r.Error, r.Body)
 		}
@@ -229,20 +226,13 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 				for _, path := range paths {
 					var t vegeta.Target
 					_ = s.target(path)(&t)
-					m := s.seq[path]
-					if !measure {
-						m = nil
-					}
-					s.check(path, m, measure)(hit(ctx, s.client(ctx), t))
+					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.invoke, t))
 				}
 			}
 		}
 	}
 	rep.logf("side by side: one execution environment each, warming up for %s, then one request at a time for %s ...", o.peerWarmup, o.peerSeq)
 	oneAtATime(o.peerWarmup, false)
-	for _, s := range sides {
-		s.seq[pathFirst], s.seq[pathReplay], s.con[pathFirst], s.con[pathReplay] = &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}
-	}
 	oneAtATime(o.peerSeq, true)
 	rep.logf("side by side: %d execution environments each, warming up for %s per side, then %s per side and path in %d slices ...",
 		o.clients, o.peerWarmup, o.peerDuration, peerSlices)
@@ -251,14 +241,14 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			return err
 		}
 		for _, path := range paths {
-			attack(ctx, s.client(ctx), o.clients, 0, o.peerWarmup/2, s.target(path), s.check(path, nil, false))
+			attack(ctx, s.invoke, o.clients, 0, o.peerWarmup/2, s.target(path), s.check(path, nil, false))
 		}
 	}
 	for i := range peerSlices {
 		for _, path := range paths {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)]
-				s.conTime[path] += attack(ctx, s.client(ctx), o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, s.con[path], false))
+				s.conTime[path] += attack(ctx, s.invoke, o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, s.con[path], false))
 			}
 		}
 	}
@@ -285,7 +275,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		}
 		// The provider keys: the Go function's "checkout-" and the scoped key (hex), the peer's
 		// "checkout-" and its order id.
-		s.charges = stripe.Created(func(k string) bool { return strings.HasPrefix(k, "checkout-ord_") == (s == pt) })
+		s.charges = stripe.created(func(k string) bool { return strings.HasPrefix(k, "checkout-ord_") == (s == pt) })
 		if k := int(s.keys.Load()); s.orders != k || s.charges != k {
 			rep.fail("side by side, %s: %d distinct keys made %d orders and %d charges", s.name, k, s.orders, s.charges)
 		}
@@ -294,7 +284,8 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		}
 	}
 	rep.ptCalls = pt.stats
-	writePeer(rep, g, pt, commandOutput(node, "--version"), peerPackages(filepath.Join(root, peerDir)))
+	nodeVersion, _ := exec.Command(node, "--version").Output()
+	writePeer(rep, g, pt, string(bytes.TrimSpace(nodeVersion)), peerPackages(filepath.Join(root, peerDir)))
 	return nil
 }
 
@@ -403,14 +394,6 @@ func peerPackages(dir string) string {
 	return strings.Join(out, ", ")
 }
 
-func commandOutput(name string, args ...string) string {
-	b, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return "?"
-	}
-	return string(bytes.TrimSpace(b))
-}
-
 // checkoutEvents returns a function writing the events/checkout.json template with an
 // Idempotency-Key, without parsing the template again.
 func checkoutEvents(template []byte) (func(key string) []byte, error) {
@@ -456,17 +439,11 @@ func answerStatus(resp []byte) int {
 	return r.StatusCode
 }
 
-// moduleRoot is the folder of go.mod above the working directory.
+// moduleRoot is the folder of the go.mod of the working directory.
 func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	for err == nil {
-		if _, e := os.Stat(filepath.Join(dir, "go.mod")); e == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory: run loadgen from the repository")
-		}
-		dir = filepath.Dir(dir)
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if p := string(bytes.TrimSpace(gomod)); err == nil && filepath.Base(p) == "go.mod" {
+		return filepath.Dir(p), nil
 	}
-	return "", err
+	return "", fmt.Errorf("go.mod not found (%v): run loadgen from the repository", err)
 }

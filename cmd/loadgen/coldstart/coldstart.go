@@ -1,10 +1,7 @@
 // Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
 // builds a function as the Makefile does, starts it as processes whose AWS_LAMBDA_RUNTIME_API is
 // an in-process fake (RuntimeAPI), hands them events and times each process start to its first
-// GET .../invocation/next (init) and to its answers.
-//
-// It measures the processes, not the Lambda service: the sandbox, the download of the code and
-// the network to DynamoDB are not in these figures.
+// GET .../invocation/next (init). The sandbox and the download of the code are not measured.
 package coldstart
 
 import (
@@ -37,10 +34,7 @@ func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, err
 		return 0, fmt.Errorf("coldstart: go build %s (%s/%s): %w\n%s", pkg, goos, goarch, err, bytes.TrimSpace(b))
 	}
 	fi, err := os.Stat(out)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
+	return fi.Size(), err
 }
 
 // Pool is one Lambda function run as execution environments: processes of one command sharing
@@ -73,7 +67,7 @@ func StartPool(ctx context.Context, n int, argv []string, dir string, env []stri
 	p := &Pool{API: api, argv: argv, dir: dir, env: env, line: line}
 	if err := p.Grow(ctx, n); err != nil {
 		p.Stop()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", argv[len(argv)-1], err)
 	}
 	return p, nil
 }
@@ -82,23 +76,23 @@ func StartPool(ctx context.Context, n int, argv []string, dir string, env []stri
 func (p *Pool) Grow(ctx context.Context, n int) error {
 	for len(p.procs) < n {
 		if err := p.startOne(ctx); err != nil {
-			return fmt.Errorf("%s: %w", p.argv[len(p.argv)-1], err)
+			return err
 		}
 	}
 	return nil
 }
 
 func (p *Pool) startOne(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	// Every running process is back in GET next (one per process and per answer), so the next
 	// GET to arrive is the new process's.
 	want := len(p.procs) + int(p.answered.Load())
-	for timeout := time.After(30 * time.Second); len(p.API.Nexts()) < want; {
+	for len(p.API.Nexts()) < want {
 		select {
 		case <-p.API.NextArrived():
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout:
-			return fmt.Errorf("%d GET /invocation/next after 30 s, want %d", len(p.API.Nexts()), want)
+			return fmt.Errorf("%d GET /invocation/next, want %d: %w", len(p.API.Nexts()), want, ctx.Err())
 		}
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
@@ -106,11 +100,11 @@ func (p *Pool) startOne(ctx context.Context) error {
 	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.API.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
 		return err
 	}
 	p.procs, p.Started = append(p.procs, cmd), append(p.Started, start)
@@ -127,7 +121,7 @@ func (p *Pool) startOne(ctx context.Context) error {
 		}
 		_ = cmd.Wait() // after the pipe is read to its end
 	})
-	for timeout := time.After(60 * time.Second); ; {
+	for {
 		select {
 		case <-p.API.NextArrived():
 			if len(p.API.Nexts()) > want {
@@ -137,9 +131,7 @@ func (p *Pool) startOne(ctx context.Context) error {
 		case <-exited:
 			return fmt.Errorf("exited during init (%s); last output:\n%s", cmd.ProcessState, p.lastOutput())
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout:
-			return fmt.Errorf("no GET /invocation/next within 60 s; last output:\n%s", p.lastOutput())
+			return fmt.Errorf("no GET /invocation/next (%w); last output:\n%s", ctx.Err(), p.lastOutput())
 		}
 	}
 }
@@ -174,8 +166,7 @@ func (p *Pool) Stop() (peakRSS int64) {
 	return peakRSS
 }
 
-// PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process; 0 where /proc is not
-// available.
+// PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process (0: unknown).
 func PeakRSS(pid int) int64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for line := range strings.Lines(string(b)) {
