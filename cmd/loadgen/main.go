@@ -19,7 +19,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,14 +36,10 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	clients                            int
-	duration, warmup, baseline, seqLen time.Duration
-	requests, replayKeys, stormKeys    int
-	out                                string
-	coldstart, peer, capacity          bool
-	coldRuns, bigStorm                 int
-	peerDuration, peerSeq, peerWarmup  time.Duration
-	command                            string // the command line, for the report
+	clients, requests, replayKeys, stormKeys, coldRuns, bigStorm          int
+	duration, warmup, baseline, seqLen, peerDuration, peerSeq, peerWarmup time.Duration
+	out, command                                                          string // command: the command line, for the report
+	coldstart, peer, capacity                                             bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -65,11 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
 	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
 	fs.IntVar(&o.bigStorm, "storm-duplicates", 0, "also send this many concurrent duplicates of one key through the HTTP handler (0: skip)")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return o, cmp.Or(err, fmt.Errorf("unexpected arguments: %v", fs.Args()))
 	}
 	if o.clients < 1 || o.duration <= 0 || o.seqLen <= 0 || o.requests < 0 || o.replayKeys < 1 || o.stormKeys < 1 || o.coldRuns < 1 {
 		return o, fmt.Errorf("-clients, -duration, -sequential, -replay-keys, -storm-keys and -coldstart-runs must be positive")
@@ -87,18 +82,15 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	rep, err := run(ctx, o, os.Stdout)
-	if err != nil {
+	if stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 	for _, f := range rep.failures {
 		fmt.Fprintln(os.Stderr, "loadgen: FAIL:", f)
 	}
-	if len(rep.failures) > 0 {
-		os.Exit(1)
-	}
+	os.Exit(min(len(rep.failures), 1))
 }
 
 // report is REPORT.md in the making: each phase writes its section when it has measured.
@@ -129,17 +121,17 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer sys.close()
-	steps := []struct {
+	for _, s := range []struct {
 		on   bool
 		name string
 		f    func(context.Context, *system, *report) error
 	}{{true, "load", runLoad}, {o.peer, "side by side", runPeer}, {o.capacity, "capacity", measureCapacity},
-		{o.bigStorm > 0, "storm", runStorm}, {o.coldstart, "cold start", runColdstart}}
-	for _, s := range steps {
-		if s.on {
-			if err := s.f(ctx, sys, rep); err != nil {
-				return nil, fmt.Errorf("%s: %w", s.name, err)
-			}
+		{o.bigStorm > 0, "storm", runStorm}, {o.coldstart, "cold start", runColdstart}} {
+		if !s.on {
+			continue
+		}
+		if err := cmp.Or(s.f(ctx, sys, rep), ctx.Err()); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	var m md
@@ -162,11 +154,8 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		m.list(slices.Sorted(slices.Values(rep.warnings)))
 	}
 	m.WriteString(rep.cold.String())
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return nil, err
-	}
 	path := filepath.Join(o.out, "REPORT.md")
-	if err := os.WriteFile(path, []byte(m.String()), 0o644); err != nil {
+	if err := errors.Join(os.MkdirAll(o.out, 0o755), os.WriteFile(path, []byte(m.String()), 0o644)); err != nil {
 		return nil, err
 	}
 	rep.logf("wrote %s", path)
@@ -217,7 +206,8 @@ func x(a, b float64) string { return fmt.Sprintf("%.2f x", a/b) }
 // loadAverage is /proc/loadavg's first three fields.
 func loadAverage() string {
 	b, _ := os.ReadFile("/proc/loadavg")
-	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // cpuModel is " (<model name>)" from /proc/cpuinfo, or "".

@@ -292,16 +292,10 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	o, m := rep.o, &rep.peer
 	m.p("## Side by side with Powertools for AWS Lambda\n")
-	m.p("The same checkout job twice, each run as a Lambda function the same way: %d execution environments (processes) "+
-		"per function, started one after the other against a fake Lambda Runtime API (cmd/loadgen/coldstart) that hands each "+
-		"event to one waiting process, on the same DynamoDB Local, charging the same fake Stripe (one endpoint, "+
-		"`POST /v1/payment_intents`, with Stripe's idempotency; it counts PaymentIntents).\n", o.clients)
+	m.p("The same checkout job twice, each run as a Lambda function the same way: %d execution environments (processes) per function, started one after the other against a fake Lambda Runtime API (cmd/loadgen/coldstart) that hands each event to one waiting process, on the same DynamoDB Local, charging the same fake Stripe (one endpoint, `POST /v1/payment_intents`, with Stripe's idempotency; it counts PaymentIntents).\n", o.clients)
 	m.list([]string{"**" + g.name + "**: " + g.about + ".", "**" + pt.name + "**: " + pt.about + ".",
-		fmt.Sprintf("Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime "+
-			"API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same "+
-			"API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", packages, nodeVersion),
-		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets " +
-			"`ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."})
+		fmt.Sprintf("Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", packages, nodeVersion),
+		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."})
 	rows := [][]string{{"", g.name, pt.name, "ours / peer"}}
 	row := func(label string, f func(s *peerSide) float64, format func(float64) string, target float64) {
 		a, b := f(g), f(pt)
@@ -349,17 +343,12 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		fmt.Sprintf("%d / %d / %d", pt.keys.Load(), pt.orders, pt.charges), "–"})
 	m.table("lrrl", rows...)
 	req := func(s *peerSide, path string) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }
-	m.p("Targets: first request p50 ≤ %.1f x the peer's: %s; replay p50 ≤ %.1f x: %s; no more DynamoDB requests than the peer "+
-		"on either path (%.2f vs %.2f first, %.2f vs %.2f replay): %s.\n", targetFirst,
+	m.p("Targets: first request p50 ≤ %.1f x the peer's: %s; replay p50 ≤ %.1f x: %s; no more DynamoDB requests than the peer on either path (%.2f vs %.2f first, %.2f vs %.2f replay): %s.\n", targetFirst,
 		verdict(float64(g.seq[pathFirst].Latencies.P50), float64(pt.seq[pathFirst].Latencies.P50), targetFirst), targetReplay,
 		verdict(float64(g.seq[pathReplay].Latencies.P50), float64(pt.seq[pathReplay].Latencies.P50), targetReplay),
 		req(g, pathFirst), req(pt, pathFirst), req(g, pathReplay), req(pt, pathReplay),
 		met(req(g, pathFirst) <= req(pt, pathFirst) && req(g, pathReplay) <= req(pt, pathReplay)))
-	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a "+
-		"key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT "+
-		"compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking "+
-		"turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local "+
-		"round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
+	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
 		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
 }
 
