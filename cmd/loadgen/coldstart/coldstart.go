@@ -1,15 +1,19 @@
 // Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
-// builds a function as the Makefile does, starts it as processes whose AWS_LAMBDA_RUNTIME_API is
-// an in-process fake (RuntimeAPI), hands them events and times each process start to its first
-// GET .../invocation/next (init). The sandbox and the download of the code are not measured.
+// builds a function as the Makefile does and runs it as execution environments, processes
+// whose AWS_LAMBDA_RUNTIME_API is an in-process fake of the Lambda Runtime API (Pool); it times
+// each process start to its first GET .../invocation/next (init) and hands them events. The
+// sandbox and the download of the code are not measured.
 package coldstart
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -37,11 +41,32 @@ func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, err
 	return fi.Size(), err
 }
 
+// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them; Prefix is
+// the path prefix of its endpoints.
+const (
+	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
+	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
+	HeaderFunctionARN = "Lambda-Runtime-Invoked-Function-Arn"
+	Prefix            = "/2018-06-01/runtime"
+)
+
+// ErrInit is returned by Invoke when the runtime reported an initialisation error.
+var ErrInit = errors.New("coldstart: the function reported an init error")
+
+// Response is what the function posted for one invocation.
+type Response struct {
+	RequestID string
+	At        time.Time // when the POST arrived
+	Body      []byte
+	Error     bool // a POST to .../error (the handler failed) rather than .../response
+}
+
 // Pool is one Lambda function run as execution environments: processes of one command sharing
-// a RuntimeAPI, each handed one event at a time. The processes are started one after the other,
-// so each one's init is timed without the others competing for the CPUs.
+// a fake Runtime API, each handed one event at a time. GET .../invocation/next blocks until
+// Invoke hands it an event; POST .../response and .../error complete that invocation; POST
+// .../init/error fails the pending Invoke with ErrInit. The processes are started one after the
+// other, so each one's init is timed without the others competing for the CPUs.
 type Pool struct {
-	API     *RuntimeAPI
 	Started []time.Time     // when each process started
 	Inits   []time.Duration // each process's start to its first GET .../invocation/next
 	argv    []string
@@ -52,25 +77,66 @@ type Pool struct {
 	// answered counts the invocations answered: each sends its process back to GET next.
 	answered atomic.Int64
 	wg       sync.WaitGroup
+	srv      *http.Server
+	ln       net.Listener
+	events   chan invocation
+	initErrs chan []byte
+	arrived  chan struct{} // a GET next arrived (several arrivals before a receive: one value)
+	done     chan struct{}
+	once     sync.Once
+	seq      atomic.Int64
 	mu       sync.Mutex
+	nexts    []time.Time // arrivals of GET next
+	pending  map[string]chan Response
 	tail     []string
 }
 
-// StartPool starts n processes of argv in dir with env; it fails if one exits or reports an
-// init error before its first GET .../invocation/next. line (nil: none) sees every line the
-// processes write to standard error.
-func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
-	api, err := NewRuntimeAPI()
+type invocation struct {
+	id    string
+	event []byte
+}
+
+// NewPool starts the fake Runtime API of a pool of argv (run in dir with env; line, if not
+// nil, sees every line the processes write to standard error), without processes.
+func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("coldstart: listen: %w", err)
 	}
-	p := &Pool{API: api, argv: argv, dir: dir, env: env, line: line}
-	if err := p.Grow(ctx, n); err != nil {
-		p.Stop()
-		return nil, fmt.Errorf("%s: %w", argv[len(argv)-1], err)
-	}
+	p := &Pool{argv: argv, dir: dir, env: env, line: line, ln: ln, events: make(chan invocation), initErrs: make(chan []byte, 1),
+		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+Prefix+"/invocation/next", p.next)
+	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/response", p.respond(false))
+	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/error", p.respond(true))
+	mux.HandleFunc("POST "+Prefix+"/init/error", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case p.initErrs <- body:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.srv.Serve(ln) }()
 	return p, nil
 }
+
+// StartPool starts a pool of n processes; it fails if one exits or reports an init error
+// before its first GET .../invocation/next.
+func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
+	p, err := NewPool(argv, dir, env, line)
+	if err == nil {
+		if err = p.Grow(ctx, n); err != nil {
+			p.Stop()
+			err = fmt.Errorf("%s: %w", argv[len(argv)-1], err)
+		}
+	}
+	return p, err
+}
+
+// Addr is the value of AWS_LAMBDA_RUNTIME_API: host:port, without a scheme.
+func (p *Pool) Addr() string { return p.ln.Addr().String() }
 
 // Grow starts processes until the pool has n.
 func (p *Pool) Grow(ctx context.Context, n int) error {
@@ -88,16 +154,16 @@ func (p *Pool) startOne(ctx context.Context) error {
 	// Every running process is back in GET next (one per process and per answer), so the next
 	// GET to arrive is the new process's.
 	want := len(p.procs) + int(p.answered.Load())
-	for len(p.API.Nexts()) < want {
+	for len(p.Nexts()) < want {
 		select {
-		case <-p.API.NextArrived():
+		case <-p.arrived:
 		case <-ctx.Done():
-			return fmt.Errorf("%d GET /invocation/next, want %d: %w", len(p.API.Nexts()), want, ctx.Err())
+			return fmt.Errorf("%d GET /invocation/next, want %d: %w", len(p.Nexts()), want, ctx.Err())
 		}
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Dir, cmd.Stdout = p.dir, io.Discard // the functions' own logs (CloudWatch in AWS)
-	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.API.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
+	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	start := time.Now()
@@ -123,8 +189,8 @@ func (p *Pool) startOne(ctx context.Context) error {
 	})
 	for {
 		select {
-		case <-p.API.NextArrived():
-			if len(p.API.Nexts()) > want {
+		case <-p.arrived:
+			if len(p.Nexts()) > want {
 				p.Inits = append(p.Inits, time.Since(start))
 				return nil
 			}
@@ -142,38 +208,100 @@ func (p *Pool) lastOutput() string {
 	return strings.Join(p.tail, "\n")
 }
 
-// Invoke hands event to a free process and returns its answer.
-func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
-	r, err := p.API.Invoke(ctx, event)
-	if err == nil {
-		p.answered.Add(1)
-	}
-	return r, err
+// Nexts returns the arrival times of every GET .../invocation/next so far.
+func (p *Pool) Nexts() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.nexts)
 }
 
-// Stop reads the processes' peak memory, kills them and waits until their output is read; it
-// returns the largest peak resident memory (bytes).
+// Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
+// an init error (ErrInit), or the end of ctx.
+func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", p.seq.Add(1))
+	ch := make(chan Response, 1)
+	p.mu.Lock()
+	p.pending[id] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.pending, id)
+		p.mu.Unlock()
+	}()
+	select {
+	case p.events <- invocation{id: id, event: event}:
+	case body := <-p.initErrs:
+		return Response{}, fmt.Errorf("%w: %s", ErrInit, body)
+	case <-ctx.Done():
+		return Response{}, fmt.Errorf("coldstart: no GET /next: %w", ctx.Err())
+	}
+	select {
+	case r := <-ch:
+		p.answered.Add(1)
+		return r, nil
+	case <-ctx.Done():
+		return Response{}, fmt.Errorf("coldstart: no answer to invocation %s: %w", id, ctx.Err())
+	}
+}
+
+func (p *Pool) next(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.nexts = append(p.nexts, time.Now())
+	p.mu.Unlock()
+	select {
+	case p.arrived <- struct{}{}:
+	default:
+	}
+	select {
+	case inv := <-p.events:
+		h := w.Header()
+		h.Set(HeaderRequestID, inv.id)
+		h.Set(HeaderDeadlineMS, strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+		h.Set(HeaderFunctionARN, "arn:aws:lambda:us-east-1:123456789012:function:coldstart")
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
+		h.Set("Content-Type", "application/json")
+		_, _ = w.Write(inv.event)
+	case <-r.Context().Done():
+	case <-p.done:
+		http.Error(w, "runtime API closed", http.StatusGone)
+	}
+}
+
+func (p *Pool) respond(isError bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		at, id := time.Now(), r.PathValue("id")
+		body, err := io.ReadAll(r.Body)
+		p.mu.Lock()
+		ch, ok := p.pending[id]
+		p.mu.Unlock()
+		if err != nil || !ok {
+			http.Error(w, fmt.Sprintf("unknown request id %s (%v)", id, err), http.StatusBadRequest)
+			return
+		}
+		ch <- Response{RequestID: id, At: at, Body: body, Error: isError}
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// Stop reads the processes' peak memory (VmHWM), kills them, waits until their output is read
+// and stops the Runtime API (a GET next still waiting gets 410 Gone); it returns the largest
+// peak resident memory in bytes.
 func (p *Pool) Stop() (peakRSS int64) {
 	for _, cmd := range p.procs {
-		if cmd.Process != nil {
-			peakRSS = max(peakRSS, PeakRSS(cmd.Process.Pid))
-			_ = cmd.Process.Kill()
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				peakRSS = max(peakRSS, kb*1024)
+			}
 		}
+		_ = cmd.Process.Kill()
 	}
 	p.procs = nil
 	p.wg.Wait()
-	_ = p.API.Close()
+	p.once.Do(func() { close(p.done) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = p.srv.Shutdown(ctx)
 	return peakRSS
-}
-
-// PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process (0: unknown).
-func PeakRSS(pid int) int64 {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }

@@ -46,13 +46,13 @@ func (f fakeRuntime) post(path, body string) int {
 	return resp.StatusCode
 }
 
-func newAPI(t *testing.T) (*RuntimeAPI, fakeRuntime) {
+func newAPI(t *testing.T) (*Pool, fakeRuntime) {
 	t.Helper()
-	api, err := NewRuntimeAPI()
+	api, err := NewPool(nil, "", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = api.Close() })
+	t.Cleanup(func() { api.Stop() })
 	return api, fakeRuntime{t: t, base: "http://" + api.Addr() + Prefix}
 }
 
@@ -125,7 +125,7 @@ func TestRuntimeAPI(t *testing.T) {
 			t.Fatalf("Invoke error = %v", err)
 		}
 	})
-	t.Run("Close releases a GET next that waits", func(t *testing.T) {
+	t.Run("Stop releases a GET next that waits", func(t *testing.T) {
 		api, rt := newAPI(t)
 		done := make(chan int)
 		go func() {
@@ -140,7 +140,7 @@ func TestRuntimeAPI(t *testing.T) {
 		for len(api.Nexts()) == 0 {
 			time.Sleep(time.Millisecond) // no signal for "the request arrived" but the record
 		}
-		_ = api.Close()
+		api.Stop()
 		if code := <-done; code != http.StatusGone {
 			t.Fatalf("status %d", code)
 		}
@@ -148,7 +148,7 @@ func TestRuntimeAPI(t *testing.T) {
 }
 
 // TestRuntimeAPISharedByProcesses: two runtimes wait in GET next at once; each event goes to
-// one of them, both answers come back to their Invoke, and NextArrived fired for the arrivals.
+// one of them, both answers come back to their Invoke, and arrived fired for the arrivals.
 func TestRuntimeAPISharedByProcesses(t *testing.T) {
 	api, rt := newAPI(t)
 	for range 2 {
@@ -159,9 +159,9 @@ func TestRuntimeAPISharedByProcesses(t *testing.T) {
 			}
 		}()
 		select {
-		case <-api.NextArrived():
+		case <-api.arrived:
 		case <-time.After(10 * time.Second):
-			t.Fatal("NextArrived did not fire")
+			t.Fatal("arrived did not fire")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
