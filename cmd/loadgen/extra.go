@@ -325,12 +325,9 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 	}
 	defer os.RemoveAll(dir)
 	rep.logf("cold starts: building the bootstraps, then %d cold starts per function ...", rep.o.coldRuns)
-	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=:UTC", "LANG=C.UTF-8", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", "_HANDLER=bootstrap",
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		config.EnvIdempotencyTable + "=" + sys.cfg.IdempotencyTable, config.EnvOrdersTable + "=" + sys.cfg.OrdersTable,
-		config.EnvCatalogTable + "=" + sys.cfg.CatalogTable, config.EnvDynamoDBEndpoint + "=" + sys.endpoint,
-		config.EnvStripeWebhookSecret + "=" + webhookSecret, config.EnvPaymentProvider + "=" + config.ProviderLocal}
+	env := append(lambdaEnv(), "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", "_HANDLER=bootstrap", config.EnvIdempotencyTable+"="+sys.cfg.IdempotencyTable, config.EnvOrdersTable+"="+sys.cfg.OrdersTable,
+		config.EnvCatalogTable+"="+sys.cfg.CatalogTable, config.EnvDynamoDBEndpoint+"="+sys.endpoint,
+		config.EnvStripeWebhookSecret+"="+webhookSecret, config.EnvPaymentProvider+"="+config.ProviderLocal)
 	run, orderIDs := randomID(), []string(nil)
 	rows := [][]string{{"function", "runs", "init p50", "init max", "first answer p50", "first answer max", "statuses", "peak RSS",
 		runtime.GOOS + "/" + runtime.GOARCH + " size", "linux/arm64 size (deployed)"}}
@@ -349,7 +346,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		if err != nil {
 			return err
 		}
-		checkoutEvent, _ := checkoutEvents(raw)
+		checkoutEvent, _ := checkoutEvents(raw, nil)
 		fenv := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME=checkout-"+name, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/checkout-"+name,
 			"AWS_LAMBDA_LOG_STREAM_NAME=loadgen")
 		if name == "WebhookFunction" && len(orderIDs) == 0 {
@@ -408,6 +405,13 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 	m.table("lrrrrrlrrr", rows...)
 	m.list(append(verdicts, notes...))
 	return nil
+}
+
+// lambdaEnv is the environment the Lambda service gives every function here.
+func lambdaEnv() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
 }
 
 func metNot(ok bool) string { return map[bool]string{true: "met", false: "**not met**"}[ok] }

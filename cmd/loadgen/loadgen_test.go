@@ -113,7 +113,7 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event, err := checkoutEvents(raw)
+	event, err := checkoutEvents(raw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
@@ -99,9 +98,8 @@ type report struct {
 	log                  io.Writer
 	load, peer, capacity md
 	storm, cold          md
-	// failures are broken promises (orders or charges other than distinct keys): exit 1;
-	// warnings are worth reading but do not fail the run.
-	failures, warnings []string
+	// failures are broken promises (orders or charges other than distinct keys): exit 1
+	failures []string
 	// what a later section quotes: the peer's DynamoDB requests by path, the replay's WCU
 	ptCalls   map[string]callStats
 	replayWCU float64
@@ -148,12 +146,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		m.p("**FAILED:**\n")
 		m.list(rep.failures)
 	}
-	m.WriteString(rep.load.String() + rep.peer.String() + rep.capacity.String() + rep.storm.String())
-	if len(rep.warnings) > 0 {
-		m.p("### Notes from this run\n")
-		m.list(slices.Sorted(slices.Values(rep.warnings)))
-	}
-	m.WriteString(rep.cold.String())
+	m.WriteString(rep.load.String() + rep.peer.String() + rep.capacity.String() + rep.storm.String() + rep.cold.String())
 	path := filepath.Join(o.out, "REPORT.md")
 	if err := errors.Join(os.MkdirAll(o.out, 0o755), os.WriteFile(path, []byte(m.String()), 0o644)); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -171,11 +172,8 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	if _, err := coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin); err != nil {
 		return err
 	}
-	template, err := os.ReadFile(filepath.Join(root, "events", "checkout.json"))
-	if err != nil {
-		return err
-	}
-	event, err := checkoutEvents(template)
+	template, err := readEvent("checkout.json")
+	event, err := checkoutEvents(template, err)
 	if err != nil {
 		return err
 	}
@@ -190,10 +188,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		}
 		defer dropTables(sys.ddb, t.Name)
 	}
-	base := []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "HOME=" + dir, "AWS_REGION=us-east-1",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_ENDPOINT_URL_DYNAMODB=" + sys.endpoint,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_API_BASE=" + stripe.URL, "LOG_LEVEL=info"}
+	base := append(lambdaEnv(), "HOME="+dir, "AWS_ENDPOINT_URL_DYNAMODB="+sys.endpoint, "STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_API_BASE="+stripe.URL, "LOG_LEVEL=info")
 	g.argv, g.dir, g.env = []string{bin}, dir, append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-go", "_HANDLER=bootstrap",
 		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", config.EnvDynamoDBEndpoint+"="+sys.endpoint, config.EnvIdempotencyTable+"="+tables[0].Name,
 		config.EnvOrdersTable+"="+tables[1].Name, config.EnvCatalogTable+"="+sys.cfg.CatalogTable) // benchCatalog
@@ -267,9 +262,6 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			}
 			s.stats[path] = summarizeCalls(calls, len(s.ids[path]))
 		}
-		if n := len(s.calls[""]); n > 0 {
-			rep.warnings = append(rep.warnings, fmt.Sprintf("%s: %d DynamoDB requests without an invocation id", s.name, n))
-		}
 		if s.orders, err = testenv.ScanCount(ctx, sys.ddb, tables[2*i+1].Name); err != nil {
 			return err
 		}
@@ -309,26 +301,17 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	}
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	num := func(v float64) string { return fmt.Sprintf("%.2f", v) }
-	for _, mode := range []string{"one at a time", fmt.Sprintf("%d clients", o.clients)} {
-		for _, path := range paths {
-			metrics := func(s *peerSide) *vegeta.Metrics {
-				if mode == "one at a time" {
-					return s.seq[path]
-				}
-				return s.con[path]
-			}
-			target := map[string]float64{pathFirst: targetFirst, pathReplay: targetReplay}[path]
-			if mode != "one at a time" {
-				target = 0
-			}
-			row(path+" p50, "+mode, func(s *peerSide) float64 { return float64(metrics(s).Latencies.P50) }, msf, target)
-			row(path+" p99, "+mode, func(s *peerSide) float64 { return float64(metrics(s).Latencies.P99) }, msf, 0)
-			if mode != "one at a time" {
-				row(map[string]string{pathFirst: "first requests", pathReplay: "replays"}[path]+" per second, "+mode,
-					func(s *peerSide) float64 { return perSecond(s.con[path].Requests, s.conTime[path]) },
-					func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
-			}
-		}
+	for _, path := range paths {
+		row(path+" p50, one at a time", func(s *peerSide) float64 { return float64(s.seq[path].Latencies.P50) }, msf,
+			map[string]float64{pathFirst: targetFirst, pathReplay: targetReplay}[path])
+		row(path+" p99, one at a time", func(s *peerSide) float64 { return float64(s.seq[path].Latencies.P99) }, msf, 0)
+	}
+	for _, path := range paths {
+		clients := fmt.Sprintf(", %d clients", o.clients)
+		row(path+" p50"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P50) }, msf, 0)
+		row(path+" p99"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P99) }, msf, 0)
+		row(map[string]string{pathFirst: "first requests", pathReplay: "replays"}[path]+" per second"+clients,
+			func(s *peerSide) float64 { return perSecond(s.con[path].Requests, s.conTime[path]) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
 	}
 	for _, path := range paths {
 		row("DynamoDB requests per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }, num, 0)
@@ -383,11 +366,11 @@ func peerPackages(dir string) string {
 	return strings.Join(out, ", ")
 }
 
-// checkoutEvents returns a function writing the events/checkout.json template with an
-// Idempotency-Key, without parsing the template again.
-func checkoutEvents(template []byte) (func(key string) []byte, error) {
+// checkoutEvents returns a function writing the events/checkout.json template (unless err,
+// the error of reading it) with an Idempotency-Key, without parsing the template again.
+func checkoutEvents(template []byte, err error) (func(key string) []byte, error) {
 	var ev map[string]any
-	if err := json.Unmarshal(template, &ev); err != nil {
+	if err = cmp.Or(err, json.Unmarshal(template, &ev)); err != nil {
 		return nil, fmt.Errorf("events/checkout.json: %w", err)
 	}
 	h, _ := ev["headers"].(map[string]any)
