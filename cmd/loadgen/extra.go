@@ -91,7 +91,9 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		cs, localCU, reqs := summarizeCalls(calls, 1), 0.0, []string{}
 		for _, c := range calls {
 			localCU += max(c.CU, 0) // transactions repeated per table
-			reqs = append(reqs, c.Op+map[bool]string{false: " (" + strings.TrimSuffix(c.Err, "Exception") + ")"}[c.OK])
+			if reqs = append(reqs, c.Op); !c.OK {
+				reqs[len(reqs)-1] += " (" + strings.TrimSuffix(c.Err, "Exception") + ")"
+			}
 		}
 		if w.Code != http.StatusCreated && w.Code != http.StatusOK {
 			rep.fail("capacity, %s: status %d: %s", name, w.Code, strings.TrimSpace(w.Body.String()))
@@ -391,12 +393,14 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		rows = append(rows, []string{name, fmt.Sprint(inits.Requests), ms(inits.Latencies.P50), ms(inits.Latencies.Max), ms(closed(firsts).Latencies.P50),
 			ms(firsts.Latencies.Max), statuses(closed(codes)), fmt.Sprintf("%.1f MiB", float64(rss)/(1<<20)), mib(hostSize), mib(armSize)})
 		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
-		verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
-			float64(armSize)/1e6, metNot(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), metNot(inits.Latencies.P50 < targetInit)))
-		if len(last) > 200 {
-			last = last[:200] + "..."
+		if inits.Requests > 0 {
+			verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
+				float64(armSize)/1e6, metNot(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), metNot(inits.Latencies.P50 < targetInit)))
+			if len(last) > 200 {
+				last = last[:200] + "..."
+			}
+			notes = append(notes, fmt.Sprintf("%s's last answer: `%s`", name, last))
 		}
-		notes = append(notes, fmt.Sprintf("%s's last answer: `%s`", name, last))
 	}
 	m := &rep.cold
 	m.p("## Cold start\n")

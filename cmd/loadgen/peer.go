@@ -221,7 +221,11 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 				for _, path := range paths {
 					var t vegeta.Target
 					_ = s.target(path)(&t)
-					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.invoke, t))
+					into := s.seq[path]
+					if !measure {
+						into = nil
+					}
+					s.check(path, into, measure)(hit(ctx, s.invoke, t))
 				}
 			}
 		}
