@@ -88,7 +88,7 @@ build-WebhookFunction: ## sam build target: webhook bootstrap into $(ARTIFACTS_D
 build-ReconcilerFunction: ## sam build target: reconciler bootstrap into $(ARTIFACTS_DIR)
 	$(LAMBDA_FLAGS) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reconciler
 
-bench: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar bench-deps ## idem benchmarks (bench/idem.txt), the handler's CPU per request (bench/checkout.txt), the flash sale (bench/sale.txt); load, side by side with Powertools, capacity, a 1,000-duplicate storm and cold starts (cmd/loadgen) into bench/REPORT.md and its charts
+bench: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar bench-deps ## idem benchmarks (bench/idem.txt), the handler's CPU per request (bench/checkout.txt), the flash sale (bench/sale.txt); load, side by side with Powertools, capacity, a 1,000-duplicate storm and cold starts (cmd/loadgen) into bench/REPORT.md
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/ | tee bench/idem.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench Handler -benchmem -count 5 ./internal/checkout/ | tee bench/checkout.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench FlashSale -benchtime 1x ./internal/sale/ | tee bench/sale.txt

@@ -11,12 +11,9 @@ import (
 // TestFakeStripeAnswersStripeGo: the Go function's Stripe provider (stripe-go) creates a
 // PaymentIntent on the fake, the same key gives the same one, and a second key a second one.
 func TestFakeStripeAnswersStripeGo(t *testing.T) {
-	f, err := startFakeStripe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.close()
-	p, err := payment.NewStripe("sk_test_bench", f.url)
+	f := startFakeStripe()
+	defer f.Close()
+	p, err := payment.NewStripe("sk_test_bench", f.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +34,7 @@ func TestFakeStripeAnswersStripeGo(t *testing.T) {
 	if a.ID != b.ID || a.ID == c.ID || !strings.HasPrefix(a.ID, "pi_") || a.Outcome != payment.Succeeded {
 		t.Errorf("intents %+v, %+v, %+v", a, b, c)
 	}
-	if n := f.Created(func(string) bool { return true }); n != 2 {
+	if n := f.created(func(string) bool { return true }); n != 2 {
 		t.Errorf("%d PaymentIntents created, want 2", n)
 	}
 }

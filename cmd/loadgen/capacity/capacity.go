@@ -1,11 +1,9 @@
 // Package capacity measures what DynamoDB requests cost: an SDK middleware asks DynamoDB for
-// its consumed capacity (ReturnConsumedCapacity=TOTAL on every input that takes it) and
-// describes each request as a Call, with what DynamoDB returned and the item sizes needed to
-// compute the cost from the documented rules where it returned nothing (failed conditional
-// writes and cancelled transactions answer with an error, which carries no capacity).
-//
-// The Powertools peer (bench/powertools/capacity.mjs) writes the same Call lines from its own
-// SDK middleware stack, so both sides are costed by the same rules (Units).
+// the consumed capacity of every request (ReturnConsumedCapacity=TOTAL) and describes it as a
+// Call, with what DynamoDB returned and the item sizes needed to compute the cost from the
+// documented rules where it returned nothing (failed conditional writes and cancelled
+// transactions answer with an error, which carries no capacity). The Powertools peer
+// (bench/powertools/capacity.mjs) writes the same Call lines, so both are costed alike (Units).
 package capacity
 
 import (
@@ -14,7 +12,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -29,13 +30,11 @@ const LinePrefix = "BENCHDDB "
 
 // Call is one DynamoDB request as the middleware saw it.
 type Call struct {
-	// RequestID is the Lambda invocation that sent it ("" outside Lambda).
-	RequestID string `json:"rid,omitempty"`
+	RequestID string `json:"rid,omitempty"` // the Lambda invocation that sent it
 	Op        string `json:"op"`
 	OK        bool   `json:"ok"`
 	Err       string `json:"err,omitempty"`
-	// CU, RCU and WCU are what DynamoDB returned (CU the total); CU is -1 when it returned
-	// nothing.
+	// CU (the total, -1: nothing returned), RCU and WCU are what DynamoDB returned.
 	CU  float64 `json:"cu"`
 	RCU float64 `json:"rcu,omitempty"`
 	WCU float64 `json:"wcu,omitempty"`
@@ -46,15 +45,11 @@ type Call struct {
 }
 
 // Units returns the read and write units of c, and whether they were computed from the
-// documented rules rather than returned by DynamoDB.
-//
-// A TransactWriteItems is always computed: 2 WCU per KB of each item, at least 1 KB each (a
-// ConditionCheck, an Update and a Delete count 1 KB unless a failed condition returned the
-// item), because DynamoDB Local repeats a transaction's capacity once per table it touches
-// instead of splitting it. A cancelled transaction is counted as the write it attempted: an
-// upper bound, as the documentation does not state its charge. A failed conditional PutItem,
-// UpdateItem or DeleteItem consumes 1 WCU per KB of the existing item, at least 1. Other
-// requests use what DynamoDB returned.
+// documented rules rather than returned by DynamoDB. A TransactWriteItems is always computed,
+// 2 WCU per KB of each item, at least 1 KB each, because DynamoDB Local repeats a transaction's
+// capacity once per table it touches; a cancelled one counts as the write it attempted (an
+// upper bound: its charge is not documented). A failed conditional PutItem, UpdateItem or
+// DeleteItem consumes 1 WCU per KB of the existing item, at least 1.
 func (c Call) Units() (rcu, wcu float64, computed bool) {
 	kb := func(i int) float64 {
 		n := -1
@@ -64,15 +59,16 @@ func (c Call) Units() (rcu, wcu float64, computed bool) {
 		if n < 0 && i < len(c.Put) {
 			n = c.Put[i]
 		}
-		return math.Max(1, math.Ceil(float64(max(n, 0))/1024))
+		return math.Max(1, math.Ceil(float64(n)/1024))
 	}
+	isRead := slices.Contains([]string{"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}, c.Op)
 	switch {
 	case c.Op == "TransactWriteItems":
 		for i := range max(len(c.Old), len(c.Put)) {
 			wcu += 2 * kb(i)
 		}
 		return 0, wcu, true
-	case c.CU >= 0 && c.RCU == 0 && c.WCU == 0 && isRead(c.Op):
+	case c.CU >= 0 && c.RCU == 0 && c.WCU == 0 && isRead:
 		return c.CU, 0, false
 	case c.CU >= 0 && c.RCU == 0 && c.WCU == 0:
 		return 0, c.CU, false
@@ -82,14 +78,6 @@ func (c Call) Units() (rcu, wcu float64, computed bool) {
 		return 0, kb(0), true
 	}
 	return 0, 0, true // nothing returned and nothing to compute from
-}
-
-func isRead(op string) bool {
-	switch op {
-	case "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems":
-		return true
-	}
-	return false
 }
 
 // Recorder receives every Call; it must be safe for concurrent use.
@@ -106,143 +94,100 @@ func Lines(w io.Writer) Recorder {
 	}
 }
 
-// Option installs the middleware on a DynamoDB client (dynamodb.New, ddb.NewLambdaClient,
-// app.LoadLambda).
+// Option installs the middleware on a DynamoDB client (dynamodb.New, app.Load's options).
 func Option(rec Recorder) func(*dynamodb.Options) {
 	return func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
-					middleware.InitializeOutput, middleware.Metadata, error) {
-					c := Call{Op: middleware.GetOperationName(ctx), CU: -1}
-					if lc, ok := lambdacontext.FromContext(ctx); ok {
-						c.RequestID = lc.AwsRequestID
-					}
-					c.Put = askAndSize(in.Parameters)
-					out, md, err := next.HandleInitialize(ctx, in)
-					c.OK = err == nil
-					if err == nil {
-						c.CU, c.RCU, c.WCU = returned(out.Result)
-					} else {
-						var ae smithy.APIError
-						if errors.As(err, &ae) {
-							c.Err = ae.ErrorCode()
-						}
-						c.Old = oldItems(err)
-					}
-					rec(c)
-					return out, md, err
-				}), middleware.After)
+			return s.Initialize.Add(middleware.InitializeMiddlewareFunc("BenchConsumedCapacity", func(ctx context.Context, in middleware.InitializeInput,
+				next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				c := Call{Op: middleware.GetOperationName(ctx), CU: -1, Put: askAndSize(in.Parameters)}
+				if lc, ok := lambdacontext.FromContext(ctx); ok {
+					c.RequestID = lc.AwsRequestID
+				}
+				out, md, err := next.HandleInitialize(ctx, in)
+				var ae smithy.APIError
+				if c.OK = err == nil; c.OK {
+					c.CU, c.RCU, c.WCU = returned(out.Result)
+				} else if c.Old = oldItems(err); errors.As(err, &ae) {
+					c.Err = ae.ErrorCode()
+				}
+				rec(c)
+				return out, md, err
+			}), middleware.After)
 		})
 	}
 }
 
-// askAndSize sets ReturnConsumedCapacity on the input and returns the sizes of the items it
-// puts.
+// field is the named field of the struct p points to, if any.
+func field(p any, name string) reflect.Value {
+	if v := reflect.ValueOf(p); v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct {
+		return v.Elem().FieldByName(name)
+	}
+	return reflect.Value{}
+}
+
+// askAndSize sets ReturnConsumedCapacity on the input (any input with that field) and returns
+// the sizes of the items it puts.
 func askAndSize(p any) (put []int) {
-	total := types.ReturnConsumedCapacityTotal
+	if f := field(p, "ReturnConsumedCapacity"); f.IsValid() {
+		f.Set(reflect.ValueOf(types.ReturnConsumedCapacityTotal))
+	}
 	switch in := p.(type) {
 	case *dynamodb.PutItemInput:
-		in.ReturnConsumedCapacity = total
 		put = []int{ItemSize(in.Item)}
-	case *dynamodb.UpdateItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.DeleteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.GetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.QueryInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.ScanInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchGetItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.BatchWriteItemInput:
-		in.ReturnConsumedCapacity = total
-	case *dynamodb.TransactGetItemsInput:
-		in.ReturnConsumedCapacity = total
 	case *dynamodb.TransactWriteItemsInput:
-		in.ReturnConsumedCapacity = total
 		for _, it := range in.TransactItems {
-			n := -1
+			put = append(put, -1)
 			if it.Put != nil {
-				n = ItemSize(it.Put.Item)
+				put[len(put)-1] = ItemSize(it.Put.Item)
 			}
-			put = append(put, n)
 		}
 	}
 	return put
 }
 
-// returned is the consumed capacity an output carries: total, read and write units (-1 total
-// when it carries none).
+// returned is the consumed capacity an output carries (its ConsumedCapacity field, one or a
+// list): total, read and write units (-1 total when it carries none).
 func returned(out any) (cu, rcu, wcu float64) {
-	var ccs []types.ConsumedCapacity
-	switch o := out.(type) {
-	case *dynamodb.PutItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.UpdateItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.DeleteItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.GetItemOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.QueryOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.ScanOutput:
-		ccs = one(o.ConsumedCapacity)
-	case *dynamodb.TransactWriteItemsOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.TransactGetItemsOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.BatchGetItemOutput:
-		ccs = o.ConsumedCapacity
-	case *dynamodb.BatchWriteItemOutput:
-		ccs = o.ConsumedCapacity
-	}
-	if len(ccs) == 0 {
+	f := field(out, "ConsumedCapacity")
+	if !f.IsValid() || f.IsNil() || (f.Kind() == reflect.Slice && f.Len() == 0) {
 		return -1, 0, 0
 	}
-	f := func(p *float64) float64 {
+	ccs, _ := f.Interface().([]types.ConsumedCapacity)
+	if c, ok := f.Interface().(*types.ConsumedCapacity); ok {
+		ccs = []types.ConsumedCapacity{*c}
+	}
+	v := func(p *float64) float64 {
 		if p == nil {
 			return 0
 		}
 		return *p
 	}
 	for _, c := range ccs {
-		cu, rcu, wcu = cu+f(c.CapacityUnits), rcu+f(c.ReadCapacityUnits), wcu+f(c.WriteCapacityUnits)
+		cu, rcu, wcu = cu+v(c.CapacityUnits), rcu+v(c.ReadCapacityUnits), wcu+v(c.WriteCapacityUnits)
 	}
 	return cu, rcu, wcu
 }
 
-func one(c *types.ConsumedCapacity) []types.ConsumedCapacity {
-	if c == nil {
-		return nil
-	}
-	return []types.ConsumedCapacity{*c}
-}
-
-// oldItems are the sizes of the items a failed condition returned.
-func oldItems(err error) []int {
+// oldItems are the sizes of the items a failed condition returned (-1: none).
+func oldItems(err error) (old []int) {
 	var cf *types.ConditionalCheckFailedException
-	if errors.As(err, &cf) {
-		if cf.Item == nil {
-			return []int{-1}
-		}
-		return []int{ItemSize(cf.Item)}
-	}
 	var tc *types.TransactionCanceledException
-	if errors.As(err, &tc) {
-		old := make([]int, len(tc.CancellationReasons))
-		for i, r := range tc.CancellationReasons {
-			old[i] = -1
-			if r.Item != nil {
-				old[i] = ItemSize(r.Item)
-			}
+	size := func(item map[string]types.AttributeValue) int {
+		if item == nil {
+			return -1
 		}
-		return old
+		return ItemSize(item)
 	}
-	return nil
+	if errors.As(err, &cf) {
+		return []int{size(cf.Item)}
+	}
+	if errors.As(err, &tc) {
+		for _, r := range tc.CancellationReasons {
+			old = append(old, size(r.Item))
+		}
+	}
+	return old
 }
 
 // ItemSize is the size of an item by DynamoDB's documented rules: each attribute's name plus
@@ -258,6 +203,7 @@ func ItemSize(item map[string]types.AttributeValue) int {
 }
 
 func valueSize(v types.AttributeValue) int {
+	n := 0
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
 		return len(v.Value)
@@ -268,42 +214,35 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		return sum(v.Value, func(s string) int { return len(s) })
+		return len(strings.Join(v.Value, ""))
 	case *types.AttributeValueMemberNS:
-		return sum(v.Value, numberSize)
+		for _, e := range v.Value {
+			n += numberSize(e)
+		}
 	case *types.AttributeValueMemberBS:
-		return sum(v.Value, func(b []byte) int { return len(b) })
+		for _, e := range v.Value {
+			n += len(e)
+		}
 	case *types.AttributeValueMemberL:
-		n := 3
 		for _, e := range v.Value {
 			n += 1 + valueSize(e)
 		}
-		return n
+		return n + 3
 	case *types.AttributeValueMemberM:
-		n := 3
 		for k, e := range v.Value {
 			n += 1 + len(k) + valueSize(e)
 		}
-		return n
-	}
-	return 0
-}
-
-// sum is the total of size over the elements of a set.
-func sum[T any](set []T, size func(T) int) int {
-	n := 0
-	for _, e := range set {
-		n += size(e)
+		return n + 3
 	}
 	return n
 }
 
 // numberSize: (significant digits + 1) / 2, plus one byte.
 func numberSize(s string) int {
-	digits := 0
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f == 0 {
 		return 1
 	}
+	digits := 0
 	for _, c := range s {
 		if c >= '0' && c <= '9' {
 			digits++

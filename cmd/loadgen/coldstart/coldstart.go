@@ -1,24 +1,26 @@
-// Package coldstart measures the cold start of a Lambda bootstrap on this machine: it builds the
-// function as the Makefile does (for the host's architecture), starts it as a process whose
-// AWS_LAMBDA_RUNTIME_API is an in-process fake (RuntimeAPI), hands it one event and times the
-// process start to its first GET .../invocation/next (init) and to its first answer.
-//
-// It measures the process, not the Lambda service: the sandbox, the download of the code and
-// the network to DynamoDB are not in these figures.
+// Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
+// builds a function as the Makefile does and runs it as execution environments, processes
+// whose AWS_LAMBDA_RUNTIME_API is an in-process fake of the Lambda Runtime API (Pool); it times
+// each process start to its first GET .../invocation/next (init) and hands them events. The
+// sandbox and the download of the code are not measured.
 package coldstart
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -29,153 +31,277 @@ var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.nor
 // Build compiles the main package pkg (e.g. ./functions/checkout) of the module in root for
 // goos/goarch with CGO_ENABLED=0 and BuildFlags, to out; it returns the size of the binary.
 func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, error) {
-	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", out, pkg)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", slices.Concat([]string{"build"}, BuildFlags, []string{"-o", out, pkg})...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("coldstart: go build %s (%s/%s): %w\n%s", pkg, goos, goarch, err, bytes.TrimSpace(b))
 	}
 	fi, err := os.Stat(out)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
+	return fi.Size(), err
 }
 
-// Sample is one cold start.
-type Sample struct {
-	// Init is the time from the process start to its first GET .../invocation/next.
-	Init time.Duration
-	// FirstResponse is the time from the process start to its answer to the first event.
-	FirstResponse time.Duration
-	// Status is the statusCode of the API Gateway response the function returned (0 if none).
-	Status int
-	// Error is set when the function posted to .../error instead of .../response.
-	Error string
-	// MaxRSS is the process's peak resident memory after the answer, in bytes (0 if unknown).
-	MaxRSS int64
-	// Body is what the function answered (for an HTTP API, the payload 2.0 response).
-	Body []byte
+// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them; Prefix is
+// the path prefix of its endpoints.
+const (
+	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
+	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
+	HeaderFunctionARN = "Lambda-Runtime-Invoked-Function-Arn"
+	Prefix            = "/2018-06-01/runtime"
+)
+
+// ErrInit is returned by Invoke when the runtime reported an initialisation error.
+var ErrInit = errors.New("coldstart: the function reported an init error")
+
+// Response is what the function posted for one invocation.
+type Response struct {
+	RequestID string
+	At        time.Time // when the POST arrived
+	Body      []byte
+	Error     bool // a POST to .../error (the handler failed) rather than .../response
 }
 
-// Run starts bin with env (and AWS_LAMBDA_RUNTIME_API pointing at a fresh RuntimeAPI), invokes
-// it once with event, then kills it. Output of the process goes to log (nil: discarded).
-func Run(ctx context.Context, bin string, env []string, event []byte, log *bytes.Buffer) (Sample, error) {
-	api, err := NewRuntimeAPI()
-	if err != nil {
-		return Sample{}, err
-	}
-	defer api.Close()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
+// Pool is one Lambda function run as execution environments: processes of one command sharing
+// a fake Runtime API, each handed one event at a time. GET .../invocation/next blocks until
+// Invoke hands it an event; POST .../response and .../error complete that invocation; POST
+// .../init/error fails the pending Invoke with ErrInit. The processes are started one after the
+// other, so each one's init is timed without the others competing for the CPUs.
+type Pool struct {
+	Started []time.Time     // when each process started
+	Inits   []time.Duration // each process's start to its first GET .../invocation/next
+	argv    []string
+	dir     string
+	env     []string
+	line    func(string) bool // sees each line of standard error; false: keep it for errors
+	procs   []*exec.Cmd
+	// answered counts the invocations answered: each sends its process back to GET next.
+	answered atomic.Int64
+	wg       sync.WaitGroup
+	srv      *http.Server
+	ln       net.Listener
+	events   chan invocation
+	initErrs chan []byte
+	arrived  chan struct{} // a GET next arrived (several arrivals before a receive: one value)
+	done     chan struct{}
+	once     sync.Once
+	seq      atomic.Int64
+	mu       sync.Mutex
+	nexts    []time.Time // arrivals of GET next
+	pending  map[string]chan Response
+	tail     []string
+}
 
-	cmd := exec.Command(bin)
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Env = append(slices.Clip(env), "AWS_LAMBDA_RUNTIME_API="+api.Addr(), "LAMBDA_TASK_ROOT="+filepath.Dir(bin))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if log != nil {
-		cmd.Stdout, cmd.Stderr = log, log
+type invocation struct {
+	id    string
+	event []byte
+}
+
+// NewPool starts the fake Runtime API of a pool of argv (run in dir with env; line, if not
+// nil, sees every line the processes write to standard error), without processes.
+func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("coldstart: listen: %w", err)
 	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return Sample{}, fmt.Errorf("coldstart: start %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }()
-	go func() {
+	p := &Pool{argv: argv, dir: dir, env: env, line: line, ln: ln, events: make(chan invocation), initErrs: make(chan []byte, 1),
+		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+Prefix+"/invocation/next", p.next)
+	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/response", p.respond(false))
+	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/error", p.respond(true))
+	mux.HandleFunc("POST "+Prefix+"/init/error", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		select {
-		case <-exited:
-			cancel() // a process that died will not answer
+		case p.initErrs <- body:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.srv.Serve(ln) }()
+	return p, nil
+}
+
+// StartPool starts a pool of n processes; it fails if one exits or reports an init error
+// before its first GET .../invocation/next.
+func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
+	p, err := NewPool(argv, dir, env, line)
+	if err == nil {
+		if err = p.Grow(ctx, n); err != nil {
+			p.Stop()
+			err = fmt.Errorf("%s: %w", argv[len(argv)-1], err)
+		}
+	}
+	return p, err
+}
+
+// Addr is the value of AWS_LAMBDA_RUNTIME_API: host:port, without a scheme.
+func (p *Pool) Addr() string { return p.ln.Addr().String() }
+
+// Grow starts processes until the pool has n.
+func (p *Pool) Grow(ctx context.Context, n int) error {
+	for len(p.procs) < n {
+		if err := p.startOne(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pool) startOne(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	// Every running process is back in GET next (one per process and per answer), so the next
+	// GET to arrive is the new process's.
+	want := len(p.procs) + int(p.answered.Load())
+	for len(p.Nexts()) < want {
+		select {
+		case <-p.arrived:
 		case <-ctx.Done():
+			return fmt.Errorf("%d GET /invocation/next, want %d: %w", len(p.Nexts()), want, ctx.Err())
 		}
-	}()
-
-	resp, err := api.Invoke(ctx, event)
+	}
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Dir, cmd.Stdout = p.dir, io.Discard // the functions' own logs (CloudWatch in AWS)
+	cmd.Env = append(slices.Clip(p.env), "AWS_LAMBDA_RUNTIME_API="+p.Addr(), "LAMBDA_TASK_ROOT="+p.dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	start := time.Now()
+	if err == nil {
+		err = cmd.Start()
+	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("coldstart: %s exited before answering (%s)", filepath.Base(bin), cmd.ProcessState)
-		}
-		return Sample{}, err
+		return err
 	}
-	s := Sample{FirstResponse: resp.At.Sub(start), MaxRSS: PeakRSS(cmd.Process.Pid), Body: resp.Body}
-	if nexts := api.Nexts(); len(nexts) > 0 {
-		s.Init = nexts[0].Sub(start)
-	}
-	if resp.Error {
-		s.Error = string(bytes.TrimSpace(resp.Body))
-		return s, nil
-	}
-	var out struct {
-		StatusCode int `json:"statusCode"`
-	}
-	if json.Unmarshal(resp.Body, &out) == nil {
-		s.Status = out.StatusCode
-	}
-	return s, nil
-}
-
-// PeakRSS reads VmHWM (peak resident memory, bytes) of a Linux process; 0 where /proc is not
-// available.
-func PeakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return 0
+	p.procs, p.Started = append(p.procs, cmd), append(p.Started, start)
+	exited := make(chan struct{})
+	p.wg.Go(func() {
+		defer close(exited)
+		sc := bufio.NewScanner(stderr)
+		for sc.Buffer(nil, 1<<20); sc.Scan(); {
+			if p.line == nil || !p.line(sc.Text()) {
+				p.mu.Lock()
+				p.tail = append(p.tail[max(0, len(p.tail)-7):], sc.Text())
+				p.mu.Unlock()
 			}
-			return kb * 1024
+		}
+		_ = cmd.Wait() // after the pipe is read to its end
+	})
+	for {
+		select {
+		case <-p.arrived:
+			if len(p.Nexts()) > want {
+				p.Inits = append(p.Inits, time.Since(start))
+				return nil
+			}
+		case <-exited:
+			return fmt.Errorf("exited during init (%s); last output:\n%s", cmd.ProcessState, p.lastOutput())
+		case <-ctx.Done():
+			return fmt.Errorf("no GET /invocation/next (%w); last output:\n%s", ctx.Err(), p.lastOutput())
 		}
 	}
-	return 0
 }
 
-// Summary is the median and maximum of a series of samples.
-type Summary struct {
-	Runs                        int
-	InitMedian, InitMax         time.Duration
-	ResponseMedian, ResponseMax time.Duration
-	MaxRSS                      int64
-	Statuses                    map[int]int
-	Errors                      int
+func (p *Pool) lastOutput() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.tail, "\n")
 }
 
-// Summarize returns the median and maximum of samples.
-func Summarize(samples []Sample) Summary {
-	s := Summary{Runs: len(samples), Statuses: map[int]int{}}
-	var init, resp []time.Duration
-	for _, x := range samples {
-		init, resp = append(init, x.Init), append(resp, x.FirstResponse)
-		s.MaxRSS = max(s.MaxRSS, x.MaxRSS)
-		if x.Error != "" {
-			s.Errors++
-		} else {
-			s.Statuses[x.Status]++
+// Nexts returns the arrival times of every GET .../invocation/next so far.
+func (p *Pool) Nexts() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.nexts)
+}
+
+// Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
+// an init error (ErrInit), or the end of ctx.
+func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", p.seq.Add(1))
+	ch := make(chan Response, 1)
+	p.mu.Lock()
+	p.pending[id] = ch
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.pending, id)
+		p.mu.Unlock()
+	}()
+	select {
+	case p.events <- invocation{id: id, event: event}:
+	case body := <-p.initErrs:
+		return Response{}, fmt.Errorf("%w: %s", ErrInit, body)
+	case <-ctx.Done():
+		return Response{}, fmt.Errorf("coldstart: no GET /next: %w", ctx.Err())
+	}
+	select {
+	case r := <-ch:
+		p.answered.Add(1)
+		return r, nil
+	case <-ctx.Done():
+		return Response{}, fmt.Errorf("coldstart: no answer to invocation %s: %w", id, ctx.Err())
+	}
+}
+
+func (p *Pool) next(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.nexts = append(p.nexts, time.Now())
+	p.mu.Unlock()
+	select {
+	case p.arrived <- struct{}{}:
+	default:
+	}
+	select {
+	case inv := <-p.events:
+		h := w.Header()
+		h.Set(HeaderRequestID, inv.id)
+		h.Set(HeaderDeadlineMS, strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+		h.Set(HeaderFunctionARN, "arn:aws:lambda:us-east-1:123456789012:function:coldstart")
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0")
+		h.Set("Content-Type", "application/json")
+		_, _ = w.Write(inv.event)
+	case <-r.Context().Done():
+	case <-p.done:
+		http.Error(w, "runtime API closed", http.StatusGone)
+	}
+}
+
+func (p *Pool) respond(isError bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		at, id := time.Now(), r.PathValue("id")
+		body, err := io.ReadAll(r.Body)
+		p.mu.Lock()
+		ch, ok := p.pending[id]
+		p.mu.Unlock()
+		if err != nil || !ok {
+			http.Error(w, fmt.Sprintf("unknown request id %s (%v)", id, err), http.StatusBadRequest)
+			return
 		}
+		ch <- Response{RequestID: id, At: at, Body: body, Error: isError}
+		w.WriteHeader(http.StatusAccepted)
 	}
-	s.InitMedian, s.InitMax = MedianMax(init)
-	s.ResponseMedian, s.ResponseMax = MedianMax(resp)
-	return s
 }
 
-// MedianMax returns the median and the maximum of d (0, 0 when it is empty); d is left as it is.
-func MedianMax(d []time.Duration) (median, maximum time.Duration) {
-	if len(d) == 0 {
-		return 0, 0
+// Stop reads the processes' peak memory (VmHWM), kills them, waits until their output is read
+// and stops the Runtime API (a GET next still waiting gets 410 Gone); it returns the largest
+// peak resident memory in bytes.
+func (p *Pool) Stop() (peakRSS int64) {
+	for _, cmd := range p.procs {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				peakRSS = max(peakRSS, kb*1024)
+			}
+		}
+		_ = cmd.Process.Kill()
 	}
-	d = slices.Clone(d)
-	slices.Sort(d)
-	n := len(d)
-	if n%2 == 1 {
-		median = d[n/2]
-	} else {
-		median = (d[n/2-1] + d[n/2]) / 2
-	}
-	return median, d[n-1]
+	p.procs = nil
+	p.wg.Wait()
+	p.once.Do(func() { close(p.done) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = p.srv.Shutdown(ctx)
+	return peakRSS
 }

@@ -46,13 +46,13 @@ func (f fakeRuntime) post(path, body string) int {
 	return resp.StatusCode
 }
 
-func newAPI(t *testing.T) (*RuntimeAPI, fakeRuntime) {
+func newAPI(t *testing.T) (*Pool, fakeRuntime) {
 	t.Helper()
-	api, err := NewRuntimeAPI()
+	api, err := NewPool(nil, "", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = api.Close() })
+	t.Cleanup(func() { api.Stop() })
 	return api, fakeRuntime{t: t, base: "http://" + api.Addr() + Prefix}
 }
 
@@ -125,7 +125,7 @@ func TestRuntimeAPI(t *testing.T) {
 			t.Fatalf("Invoke error = %v", err)
 		}
 	})
-	t.Run("Close releases a GET next that waits", func(t *testing.T) {
+	t.Run("Stop releases a GET next that waits", func(t *testing.T) {
 		api, rt := newAPI(t)
 		done := make(chan int)
 		go func() {
@@ -140,29 +140,15 @@ func TestRuntimeAPI(t *testing.T) {
 		for len(api.Nexts()) == 0 {
 			time.Sleep(time.Millisecond) // no signal for "the request arrived" but the record
 		}
-		_ = api.Close()
+		api.Stop()
 		if code := <-done; code != http.StatusGone {
 			t.Fatalf("status %d", code)
 		}
 	})
 }
 
-func TestSummarize(t *testing.T) {
-	ms := time.Millisecond
-	s := Summarize([]Sample{
-		{Init: 3 * ms, FirstResponse: 9 * ms, Status: 201, MaxRSS: 10},
-		{Init: 1 * ms, FirstResponse: 5 * ms, Status: 201, MaxRSS: 30},
-		{Init: 2 * ms, FirstResponse: 7 * ms, Status: 200, MaxRSS: 20},
-		{Init: 8 * ms, FirstResponse: 20 * ms, Error: "boom"},
-	})
-	if s.InitMedian != 2500*time.Microsecond || s.InitMax != 8*ms || s.ResponseMedian != 8*ms ||
-		s.ResponseMax != 20*ms || s.MaxRSS != 30 || s.Errors != 1 || s.Statuses[201] != 2 || s.Statuses[200] != 1 {
-		t.Fatalf("%+v", s)
-	}
-}
-
 // TestRuntimeAPISharedByProcesses: two runtimes wait in GET next at once; each event goes to
-// one of them, both answers come back to their Invoke, and NextArrived fired for the arrivals.
+// one of them, both answers come back to their Invoke, and arrived fired for the arrivals.
 func TestRuntimeAPISharedByProcesses(t *testing.T) {
 	api, rt := newAPI(t)
 	for range 2 {
@@ -173,9 +159,9 @@ func TestRuntimeAPISharedByProcesses(t *testing.T) {
 			}
 		}()
 		select {
-		case <-api.NextArrived():
+		case <-api.arrived:
 		case <-time.After(10 * time.Second):
-			t.Fatal("NextArrived did not fire")
+			t.Fatal("arrived did not fire")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
