@@ -167,11 +167,11 @@ func (c *driftClock) Add(d time.Duration) { c.offset.Add(int64(d)) }
 // subject is what a row of the matrix faults, after a fault-free history (setup).
 type subject struct {
 	name   string
-	method string                           // the buyer's payment method
-	setup  func(r *run)                     // before the subject, its own invocations
-	act    func(r *run, inv *invocation)    // the faulted work
-	base   func(n int, op string) ddb.Fault // the subject's standing faults, under the swept one
-	stores []string                         // where it runs
+	method string                                             // the buyer's payment method
+	setup  func(r *run)                                       // before the subject, its own invocations
+	act    func(r *run, ctx context.Context, inv *invocation) // the faulted work, in ctx
+	base   func(n int, op string) ddb.Fault                   // the subject's standing faults, under the swept one
+	stores []string                                           // where it runs
 }
 
 // matrixLoaded is the stock of the product the runs buy.
@@ -508,7 +508,7 @@ func buyKilledAt(op string) func(r *run) {
 
 var subjects = []subject{
 	{name: "checkout", stores: []string{"dynamodb", "memory"},
-		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "checkout, the provider down", stores: []string{"dynamodb", "memory"},
 		base: func(_ int, op string) ddb.Fault {
 			if op == "CreatePayment" {
@@ -516,14 +516,14 @@ var subjects = []subject{
 			}
 			return ddb.Pass
 		},
-		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "declined checkout", method: "pm_card_chargeDeclined", stores: []string{"dynamodb", "memory"},
-		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "replay", stores: []string{"dynamodb"}, setup: buyKilledAt(""),
-		act: func(r *run, inv *invocation) { r.buy(invCtx(inv), inv) }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "order read", stores: []string{"dynamodb"}, setup: buyKilledAt(""),
-		act: func(r *run, inv *invocation) {
-			req := httptest.NewRequestWithContext(invCtx(inv), http.MethodGet, "/orders/"+r.id, nil)
+		act: func(r *run, ctx context.Context, inv *invocation) {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/orders/"+r.id, nil)
 			w := httptest.NewRecorder()
 			r.handler().ServeHTTP(w, req)
 			if w.Code == http.StatusInternalServerError || (w.Code < 300 && !strings.Contains(w.Body.String(), r.id)) {
@@ -531,27 +531,19 @@ var subjects = []subject{
 			}
 		}},
 	{name: "webhook of a killed checkout's charge", stores: []string{"dynamodb"}, setup: buyKilledAt("CreatePayment"),
-		act: func(r *run, inv *invocation) { r.deliver(invCtx(inv), "evt_matrix_1") }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.deliver(ctx, "evt_matrix_1") }},
 	{name: "reconciler settling a killed checkout's charge", stores: []string{"dynamodb", "memory"},
 		setup: buyKilledAt("CreatePayment"),
-		act: func(r *run, inv *invocation) {
+		act: func(r *run, ctx context.Context, inv *invocation) {
 			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
-			r.reconcile(invCtx(inv), 0)
+			r.reconcile(ctx, 0)
 		}},
 	{name: "reconciler abandoning a checkout killed before the charge", stores: []string{"dynamodb"},
 		setup: buyKilledAt("TransactWriteItems"),
-		act: func(r *run, inv *invocation) {
+		act: func(r *run, ctx context.Context, inv *invocation) {
 			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
-			r.reconcile(invCtx(inv), 0)
+			r.reconcile(ctx, 0)
 		}},
-}
-
-// invCtxs maps an invocation to its context, set by (*run).subject.
-var invCtxs sync.Map
-
-func invCtx(inv *invocation) context.Context {
-	ctx, _ := invCtxs.Load(inv)
-	return ctx.(context.Context)
 }
 
 // runSubject runs r's subject under policy and returns the calls it made.
@@ -573,9 +565,7 @@ func (r *run) runSubject(policy func(int, string) ddb.Fault) []string {
 	}
 	ctx, inv, cancel := r.invoke(full)
 	defer cancel()
-	invCtxs.Store(inv, ctx)
-	defer invCtxs.Delete(inv)
-	r.sub.act(r, inv)
+	r.sub.act(r, ctx, inv)
 	if inv.dead.Load() {
 		r.in.clock.Add(2 * matrixLease) // the dead process's lease runs out
 	}
