@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -46,6 +47,7 @@ var matrixFaults = []ddb.Fault{ddb.Before, ddb.Lost, ddb.Hang, ddb.Kill}
 // calls it made, and whether it is dead (killed: its later calls fail unsent, its answer is lost).
 type invocation struct {
 	policy func(n int, op string) ddb.Fault // n counts the invocation's calls from 1
+	clock  *driftClock                      // its run's
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	calls  []string
@@ -54,14 +56,18 @@ type invocation struct {
 
 type invocationKey struct{}
 
-// injector is the one place every external call of a run asks what happens to it.
+// injector keeps a run's clock and the PaymentIntents its provider created.
 type injector struct {
 	clock   *driftClock
 	mu      sync.Mutex
 	intents []string // every PaymentIntent the provider created, answered or not
 }
 
-func (in *injector) decide(ctx context.Context, op string) ddb.Fault {
+// matrixFaultsOn is the one place every external call asks what happens to it: the fault its
+// invocation's policy names (none outside an invocation, Before once it is dead).
+var matrixFaultsOn = &ddb.Faults{Decide: decide, Hold: hold}
+
+func decide(ctx context.Context, op string) ddb.Fault {
 	inv, _ := ctx.Value(invocationKey{}).(*invocation)
 	if inv == nil {
 		return ddb.Pass
@@ -84,9 +90,9 @@ func (in *injector) decide(ctx context.Context, op string) ddb.Fault {
 }
 
 // hold is a hang: the invocation's deadline passes (its lease with it) and its context ends.
-func (in *injector) hold(ctx context.Context) {
-	in.clock.Add(2 * matrixLease)
-	if inv, _ := ctx.Value(invocationKey{}).(*invocation); inv != nil && inv.cancel != nil {
+func hold(ctx context.Context) {
+	if inv, _ := ctx.Value(invocationKey{}).(*invocation); inv != nil {
+		inv.clock.Add(2 * matrixLease)
 		inv.cancel()
 	}
 }
@@ -117,7 +123,7 @@ type faulty struct {
 
 func faultyCall[T any](ctx context.Context, p faulty, op string, send func() (T, error)) (T, error) {
 	var out T
-	err := p.in.decide(ctx, op).Do(ctx, p.in.hold, func() error {
+	err := decide(ctx, op).Do(ctx, hold, func() error {
 		var err error
 		out, err = send()
 		return err
@@ -214,8 +220,9 @@ func (r *run) violate(format string, args ...any) {
 	r.problems = append(r.problems, r.label+": "+fmt.Sprintf(format, args...))
 }
 
-// newRun builds the stores of one run on "memory" or "dynamodb".
-func newRun(t testing.TB, store string, sub subject, label string) *run {
+// newRun builds the stores of one run on "memory" or on fresh tables of "dynamodb" reached
+// through c (which carries matrixFaultsOn).
+func newRun(t testing.TB, store string, c *dynamodb.Client, sub subject, label string) *run {
 	in := &injector{clock: &driftClock{}}
 	r := &run{t: t, label: label, sub: sub, in: in, local: payment.NewLocal(), secret: webhook.NewSecret(),
 		key: "matrix-key"}
@@ -224,7 +231,6 @@ func newRun(t testing.TB, store string, sub subject, label string) *run {
 	tee := catalog.Product{SKU: "tee-black-m", Name: "Tee", Prices: map[string]int64{"usd": teePrice}, Active: true, Stock: matrixLoaded, Shards: 2}
 	ctx := context.Background()
 	if store == "dynamodb" {
-		c := testenv.DynamoClient(t, (&ddb.Faults{Decide: in.decide, Hold: in.hold}).Option())
 		cat := testenv.Table(t, c, catalog.Table("matrix-catalog"))
 		r.catalog = catalog.NewDynamoStore(c, cat)
 		r.keys = idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("matrix-idem")))
@@ -243,7 +249,7 @@ func newRun(t testing.TB, store string, sub subject, label string) *run {
 
 // invoke returns the context of a new invocation with policy (nil: no faults).
 func (r *run) invoke(policy func(n int, op string) ddb.Fault) (context.Context, *invocation, context.CancelFunc) {
-	inv := &invocation{policy: policy}
+	inv := &invocation{policy: policy, clock: r.in.clock}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), invocationKey{}, inv), matrixLease)
 	inv.cancel = cancel
 	return ctx, inv, cancel
@@ -585,13 +591,14 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	var cells []cell
 	points := map[string]int{}
+	c := testenv.DynamoClient(t, matrixFaultsOn.Option())
 	for _, store := range []string{"memory", "dynamodb"} {
 		for _, sub := range subjects {
 			if !contains(sub.stores, store) {
 				continue
 			}
 			// The fault-free run names the subject's calls; it must itself pass the invariants.
-			r := newRun(t, store, sub, store+"/"+sub.name+"/no fault")
+			r := newRun(t, store, c, sub, store+"/"+sub.name+"/no fault")
 			calls := r.runSubject(nil)
 			r.finish()
 			r.check()
@@ -611,6 +618,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 
+	client := c
 	var mu sync.Mutex
 	var violations []string
 	work := make(chan cell)
@@ -618,7 +626,7 @@ func TestFaultMatrix(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for c := range work {
-				r := newRun(t, c.store, c.sub, c.label)
+				r := newRun(t, c.store, client, c.sub, c.label)
 				point, fault := c.point, c.fault
 				r.runSubject(func(n int, _ string) ddb.Fault {
 					if n == point {
