@@ -18,7 +18,7 @@ import (
 // meter is what a sale's DynamoDB client spent: per operation, its calls and their capacity
 // units, and the attempts DynamoDB throttled. It asks for the consumed capacity
 // (ReturnConsumedCapacity=TOTAL on every input that takes it) and costs each call by the
-// rules of cmd/loadgen/capacity (Call.Units), which internal/ cannot import:
+// rules of internal/ddb/capacity (Call.Units), repeated here:
 //
 //   - a TransactWriteItems is computed, 2 WCU per KB of each item, at least 1 KB each (the size
 //     of the item a failed condition returned, else of the item a Put writes, else 1 KB):
@@ -290,7 +290,7 @@ func oldItems(err error) []int {
 	return nil
 }
 
-// itemSize is the size of an item by DynamoDB's documented rules (cmd/loadgen/capacity's
+// itemSize is the size of an item by DynamoDB's documented rules (internal/ddb/capacity's
 // ItemSize): each attribute's name plus its value.
 func itemSize(item map[string]types.AttributeValue) int {
 	n := 0

@@ -2,7 +2,10 @@
 // the consumed capacity of every request (ReturnConsumedCapacity=TOTAL) and describes it as a
 // Call, with what DynamoDB returned and the item sizes needed to compute the cost from the
 // documented rules where it returned nothing (failed conditional writes and cancelled
-// transactions answer with an error, which carries no capacity). The Powertools peer
+// transactions answer with an error, which carries no capacity). make bench's loadgen
+// (cmd/loadgen) installs it on its in-process clients, the side-by-side's checkoutfn
+// (cmd/loadgen/checkoutfn) writes its Calls as lines to standard error, and the flash-sale
+// bench (internal/sale) sums them per operation. The Powertools peer
 // (bench/powertools/capacity.mjs) writes the same Call lines, so both are costed alike (Units).
 package capacity
 
