@@ -1,4 +1,4 @@
-// The bench's instrumentation of a DynamoDB client, the twin of cmd/loadgen/capacity: ask
+// The bench's instrumentation of a DynamoDB client, the twin of internal/ddb/capacity: ask
 // DynamoDB for the consumed capacity of every request and write one line per request to
 // standard error (BENCHDDB and JSON: the invocation, the operation, what DynamoDB returned, and
 // the item sizes needed to cost what it did not return).

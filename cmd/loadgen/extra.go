@@ -21,9 +21,9 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 	"github.com/checkout-idem/checkout/internal/config"
+	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"

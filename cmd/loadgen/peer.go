@@ -19,10 +19,10 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/testenv"

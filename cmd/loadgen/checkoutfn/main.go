@@ -1,5 +1,5 @@
 // Command checkoutfn is functions/checkout with one addition, for make bench: its DynamoDB
-// client carries the capacity middleware (cmd/loadgen/capacity), which asks DynamoDB for the
+// client carries the capacity middleware (internal/ddb/capacity), which asks DynamoDB for the
 // consumed capacity of every request and writes one line per request to standard error. The
 // wiring is the function's own (app.CheckoutHandler, the payload 2.0 adapter), so it runs the
 // checkout as deployed; the Powertools peer carries the same middleware on its client.
@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/checkout-idem/checkout/cmd/loadgen/capacity"
 	"github.com/checkout-idem/checkout/internal/app"
+	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 )
 
 func main() {

@@ -51,6 +51,7 @@ func TestUnits(t *testing.T) {
 		{"a returned read is taken as returned", Call{Op: "GetItem", OK: true, CU: 1}, 1, 0, false},
 		{"a failed conditional put costs the existing item's KB", Call{Op: "PutItem", CU: -1, Old: []int{1500}, Put: []int{100}}, 0, 2, true},
 		{"a failed conditional put costs at least 1", Call{Op: "PutItem", CU: -1, Old: []int{-1}, Put: []int{10}}, 0, 1, true},
+		{"a write that failed otherwise costs nothing", Call{Op: "PutItem", CU: -1, Err: "ProvisionedThroughputExceededException", Put: []int{10}}, 0, 0, true},
 		{"a transaction costs 2 per KB of each item, whatever Local returned", Call{Op: "TransactWriteItems", OK: true, CU: 16, WCU: 16, Put: []int{2100, -1}}, 0, 2*3 + 2, true},
 		{"a cancelled transaction counts the existing items", Call{Op: "TransactWriteItems", CU: -1, Old: []int{584, -1}, Put: []int{247, -1}}, 0, 4, true},
 		{"a success without capacity counts nothing", Call{Op: "DescribeTable", OK: true, CU: -1}, 0, 0, true},

@@ -2,7 +2,10 @@
 // the consumed capacity of every request (ReturnConsumedCapacity=TOTAL) and describes it as a
 // Call, with what DynamoDB returned and the item sizes needed to compute the cost from the
 // documented rules where it returned nothing (failed conditional writes and cancelled
-// transactions answer with an error, which carries no capacity). The Powertools peer
+// transactions answer with an error, which carries no capacity). make bench's loadgen
+// (cmd/loadgen) installs it on its in-process clients, the side-by-side's checkoutfn
+// (cmd/loadgen/checkoutfn) writes its Calls as lines to standard error, and the flash-sale
+// bench (internal/sale) sums them per operation. The Powertools peer
 // (bench/powertools/capacity.mjs) writes the same Call lines, so both are costed alike (Units).
 package capacity
 
@@ -49,7 +52,8 @@ type Call struct {
 // 2 WCU per KB of each item, at least 1 KB each, because DynamoDB Local repeats a transaction's
 // capacity once per table it touches; a cancelled one counts as the write it attempted (an
 // upper bound: its charge is not documented). A failed conditional PutItem, UpdateItem or
-// DeleteItem consumes 1 WCU per KB of the existing item, at least 1.
+// DeleteItem consumes 1 WCU per KB of the existing item, at least 1; one that failed otherwise
+// (throttled, invalid) consumes nothing.
 func (c Call) Units() (rcu, wcu float64, computed bool) {
 	kb := func(i int) float64 {
 		n := -1
@@ -74,7 +78,7 @@ func (c Call) Units() (rcu, wcu float64, computed bool) {
 		return 0, c.CU, false
 	case c.CU >= 0:
 		return c.RCU, c.WCU, false
-	case !c.OK && (c.Op == "PutItem" || c.Op == "UpdateItem" || c.Op == "DeleteItem"):
+	case !c.OK && len(c.Old) > 0 && (c.Op == "PutItem" || c.Op == "UpdateItem" || c.Op == "DeleteItem"):
 		return 0, kb(0), true
 	}
 	return 0, 0, true // nothing returned and nothing to compute from
