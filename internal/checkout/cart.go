@@ -14,8 +14,11 @@ import (
 )
 
 // SoldOutFor is how long a checkout remembers that a sku had too few units: attempts that ask
-// for more than were left are answered 409 out-of-stock without a transaction meanwhile. Units
-// that come back (a decline, an abandoned order, a restock) are sold again after at most this.
+// for more than were left are answered 409 out-of-stock without a transaction meanwhile. When
+// it lapses, one attempt looks at the stock again while the others are still answered from
+// the mark (for at most SoldOutFor more), so a sold-out product costs a container one walk of
+// its shards per SoldOutFor, not one per buyer. Units that come back (a decline, an abandoned
+// order, a restock) are sold again after at most twice this.
 const SoldOutFor = 2 * time.Second
 
 // cart is a request priced from the catalog: its lines, their total, and each sku's shards.
@@ -91,6 +94,8 @@ type soldOut struct {
 type mark struct {
 	units int
 	until time.Time
+	// probing: an attempt is looking at the stock again since the mark lapsed, until then.
+	probing time.Time
 }
 
 // note records left (units by sku) as seen at now.
@@ -105,14 +110,37 @@ func (m *soldOut) note(left map[string]int, now time.Time) {
 	}
 }
 
-// short returns the skus of lines known, at now, to have fewer units than asked for.
+// clear forgets the marks of the skus of lines: a reservation found their units.
+func (m *soldOut) clear(lines []orders.Line) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range lines {
+		delete(m.left, l.SKU)
+	}
+}
+
+// short returns the skus of lines known, at now, to have fewer units than asked for. The
+// first call to find a lapsed mark is let through to look at the stock (its answer renews the
+// mark, or clears it); calls meanwhile are still answered from the mark.
 func (m *soldOut) short(lines []orders.Line, now time.Time) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []string
+	var out, probes []string
 	for _, l := range lines {
-		if k, ok := m.left[l.SKU]; ok && now.Before(k.until) && k.units < l.Quantity {
+		k, ok := m.left[l.SKU]
+		switch {
+		case !ok || k.units >= l.Quantity:
+		case now.Before(k.until) || now.Before(k.probing):
 			out = append(out, l.SKU)
+		default:
+			probes = append(probes, l.SKU)
+		}
+	}
+	if len(out) == 0 { // this call probes: the others wait for its answer
+		for _, sku := range probes {
+			k := m.left[sku]
+			k.probing = now.Add(SoldOutFor)
+			m.left[sku] = k
 		}
 	}
 	slices.Sort(out)

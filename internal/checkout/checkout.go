@@ -231,6 +231,7 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 			Detail: "the order store is unavailable; retry with the same Idempotency-Key", RetryAfter: 1})
 		return
 	}
+	s.soldOut.clear(c.lines)
 	req.Amount = order.Amount
 	intent, err := s.charge(ctx, id, req, info.ScopedKey)
 	var declined *payment.DeclinedError

@@ -556,39 +556,84 @@ func TestSoldOutMarkSparesTheBuyerHoldingTheUnits(t *testing.T) {
 	}
 }
 
-// slowReserve is an order store whose reservations take longer than the sold-out mark lasts
-// (a buyer walking many empty shards under a storm).
+// slowReserve is an order store whose reservations take time: longer than the sold-out mark
+// lasts (advance: a buyer walking many empty shards under a storm), or until gate is closed
+// (entered is closed once the first held one is in).
 type slowReserve struct {
 	orders.Store
-	clock    *testenv.Clock
-	reserves int
+	clock         *testenv.Clock
+	advance       time.Duration
+	gate, entered chan struct{}
+	mu            sync.Mutex
+	reserves      int
 }
 
 func (s *slowReserve) Reserve(ctx context.Context, o orders.Order, shards map[string]int) (orders.Order, error) {
+	s.mu.Lock()
 	s.reserves++
-	defer s.clock.Add(checkout.SoldOutFor + time.Second)
+	s.mu.Unlock()
+	if s.gate != nil {
+		close(s.entered)
+		<-s.gate
+	}
+	defer s.clock.Add(s.advance)
 	return s.Store.Reserve(ctx, o, shards)
+}
+
+func (s *slowReserve) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.reserves }
+
+// sellOutMugs buys every mug-enamel left, then one more (answered 409: the mark is set).
+func sellOutMugs(t *testing.T, e *env) {
+	t.Helper()
+	for left := e.available(t, "mug-enamel"); left > 0; left = e.available(t, "mug-enamel") {
+		if w := e.post("buy-"+strconv.Itoa(left), mugs(left)); w.Code != http.StatusCreated {
+			t.Fatalf("buying the last %d mugs: %d %s", left, w.Code, w.Body)
+		}
+	}
+	testenv.AssertProblem(t, e.post("late-1", mugs(1)), http.StatusConflict, problem.OutOfStock)
+}
+
+func mugs(n int) string {
+	return `{"items":[{"sku":"mug-enamel","quantity":` + strconv.Itoa(n) + `}],"currency":"usd","payment_method":"pm_card_visa"}`
 }
 
 // TestSoldOutMarkLastsFromTheAnswer: the mark counts from when the reservation found the
 // units gone, not from when the request began; a walk that outlasted SoldOutFor left a mark
 // already expired, and every next buyer walked the shards again.
 func TestSoldOutMarkLastsFromTheAnswer(t *testing.T) {
+	slow := &slowReserve{advance: checkout.SoldOutFor + time.Second}
+	e := newEnv(t, func(o *checkout.Options) { slow.Store, o.Orders = o.Orders, slow })
+	slow.clock = e.clock
+	sellOutMugs(t, e)
+	before := slow.count()
+	testenv.AssertProblem(t, e.post("late-2", mugs(1)), http.StatusConflict, problem.OutOfStock)
+	if slow.count() != before {
+		t.Fatalf("the next buyer reserved again (%d reservations, want %d): the mark had expired as it was set", slow.count(), before)
+	}
+}
+
+// TestOneAttemptProbesALapsedMark: when the sold-out mark lapses, one attempt looks at the
+// stock again; the attempts meanwhile are answered from the mark, without a transaction.
+func TestOneAttemptProbesALapsedMark(t *testing.T) {
 	slow := &slowReserve{}
 	e := newEnv(t, func(o *checkout.Options) { slow.Store, o.Orders = o.Orders, slow })
 	slow.clock = e.clock
-	mugs := func(n int) string {
-		return `{"items":[{"sku":"mug-enamel","quantity":` + strconv.Itoa(n) + `}],"currency":"usd","payment_method":"pm_card_visa"}`
+	sellOutMugs(t, e)
+	e.clock.Add(checkout.SoldOutFor + time.Second) // the mark lapses
+	slow.gate, slow.entered = make(chan struct{}), make(chan struct{})
+	probe := make(chan *httptest.ResponseRecorder)
+	go func() { probe <- e.post("late-2", mugs(1)) }()
+	<-slow.entered
+	before := slow.count()
+	testenv.AssertProblem(t, e.post("late-3", mugs(1)), http.StatusConflict, problem.OutOfStock)
+	if slow.count() != before {
+		t.Fatalf("an attempt during the probe reserved too (%d reservations, want %d)", slow.count(), before)
 	}
-	for left := e.available(t, "mug-enamel"); left > 0; left = e.available(t, "mug-enamel") {
-		if w := e.post("buy-"+strconv.Itoa(left), mugs(left)); w.Code != http.StatusCreated {
-			t.Fatalf("buying the last %d mugs: %d %s", left, w.Code, w.Body)
-		}
-	}
-	testenv.AssertProblem(t, e.post("late-1", mugs(1)), http.StatusConflict, problem.OutOfStock) // sets the mark
-	before := slow.reserves
-	testenv.AssertProblem(t, e.post("late-2", mugs(1)), http.StatusConflict, problem.OutOfStock)
-	if slow.reserves != before {
-		t.Fatalf("the next buyer reserved again (%d reservations, want %d): the mark had expired as it was set", slow.reserves, before)
+	close(slow.gate)
+	testenv.AssertProblem(t, <-probe, http.StatusConflict, problem.OutOfStock)
+	slow.gate = nil
+	testenv.AssertProblem(t, e.post("late-4", mugs(1)), http.StatusConflict, problem.OutOfStock)
+	if slow.count() != before {
+		t.Fatalf("the probe's answer did not renew the mark (%d reservations, want %d)", slow.count(), before)
 	}
 }
