@@ -18,8 +18,8 @@ import (
 
 	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/checkout"
-	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/inject"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
@@ -30,7 +30,7 @@ import (
 )
 
 // The fault matrix. Every external call of a checkout, a replay, an order read, a webhook
-// delivery and a reconciler run goes through one injection point: ddb.Faults on the DynamoDB
+// delivery and a reconciler run goes through one injection point: inject.Faults on the DynamoDB
 // client, and faulty (below) around the payment provider. A fault-free run of each subject
 // records its calls; then each call in turn gets each fault (before, lost, hang, kill), each
 // followed by each recovery, and every run ends the same way: a day passes (past the records'
@@ -41,13 +41,13 @@ import (
 const matrixLease = time.Minute
 
 // matrixFaults are the faults swept at each call.
-var matrixFaults = []ddb.Fault{ddb.Before, ddb.Lost, ddb.Hang, ddb.Kill}
+var matrixFaults = []inject.Fault{inject.Before, inject.Lost, inject.Hang, inject.Kill}
 
 // invocation is one process's piece of work, carried in its context: its own fault policy, the
 // calls it made, and whether it is dead (killed: its later calls fail unsent, its answer is lost).
 type invocation struct {
-	policy func(n int, op string) ddb.Fault // n counts the invocation's calls from 1
-	clock  *driftClock                      // its run's
+	policy func(n int, op string) inject.Fault // n counts the invocation's calls from 1
+	clock  *driftClock                         // its run's
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	calls  []string
@@ -65,25 +65,25 @@ type injector struct {
 
 // matrixFaultsOn is the one place every external call asks what happens to it: the fault its
 // invocation's policy names (none outside an invocation, Before once it is dead).
-var matrixFaultsOn = &ddb.Faults{Decide: decide, Hold: hold}
+var matrixFaultsOn = &inject.Faults{Decide: decide, Hold: hold}
 
-func decide(ctx context.Context, op string) ddb.Fault {
+func decide(ctx context.Context, op string) inject.Fault {
 	inv, _ := ctx.Value(invocationKey{}).(*invocation)
 	if inv == nil {
-		return ddb.Pass
+		return inject.Pass
 	}
 	if inv.dead.Load() {
-		return ddb.Before
+		return inject.Before
 	}
 	inv.mu.Lock()
 	inv.calls = append(inv.calls, op)
 	n := len(inv.calls)
 	inv.mu.Unlock()
-	f := ddb.Pass
+	f := inject.Pass
 	if inv.policy != nil {
 		f = inv.policy(n, op)
 	}
-	if f == ddb.Kill {
+	if f == inject.Kill {
 		inv.dead.Store(true)
 	}
 	return f
@@ -128,7 +128,7 @@ func faultyCall[T any](ctx context.Context, p faulty, op string, send func() (T,
 		out, err = send()
 		return err
 	})
-	if errors.Is(err, ddb.ErrInjected) {
+	if errors.Is(err, inject.ErrInjected) {
 		var zero T
 		return zero, fmt.Errorf("%w: %w", payment.ErrUnavailable, err)
 	}
@@ -176,7 +176,7 @@ type subject struct {
 	method string                                             // the buyer's payment method
 	setup  func(r *run)                                       // before the subject, its own invocations
 	act    func(r *run, ctx context.Context, inv *invocation) // the faulted work, in ctx
-	base   func(n int, op string) ddb.Fault                   // the subject's standing faults, under the swept one
+	base   func(n int, op string) inject.Fault                // the subject's standing faults, under the swept one
 	stores []string                                           // where it runs
 }
 
@@ -199,6 +199,8 @@ type run struct {
 	catalog  catalog.Store
 	secret   string
 	key      string
+	sku      string
+	event    string // the id of the provider's event for the run's charge
 	id       string
 	mu       sync.Mutex
 	answers  []answer // the buyer's, in order
@@ -220,35 +222,47 @@ func (r *run) violate(format string, args ...any) {
 	r.problems = append(r.problems, r.label+": "+fmt.Sprintf(format, args...))
 }
 
-// newRun builds the stores of one run on "memory" or on fresh tables of "dynamodb" reached
-// through c (which carries matrixFaultsOn).
-func newRun(t testing.TB, store string, c *dynamodb.Client, sub subject, label string) *run {
-	in := &injector{clock: &driftClock{}}
-	r := &run{t: t, label: label, sub: sub, in: in, local: payment.NewLocal(), secret: webhook.NewSecret(),
-		key: "matrix-key"}
-	r.provider = faulty{local: r.local, in: in}
-	r.id = checkout.OrderID(idem.ScopedKey(checkout.Scope, "", r.key))
-	tee := catalog.Product{SKU: "tee-black-m", Name: "Tee", Prices: map[string]int64{"usd": teePrice}, Active: true, Stock: matrixLoaded, Shards: 2}
-	ctx := context.Background()
+// matrixStores are what runs share: on DynamoDB Local, one set of tables per worker, each run with
+// a product, a key and an order of its own (the reconciler only looks at open orders, and every
+// run ends with none); on memory, fresh ones per run (cheap).
+type matrixStores struct {
+	catalog catalog.Store
+	keys    idem.Store
+	orders  orders.Store
+}
+
+// newStores returns fresh stores on "memory", or on fresh tables of "dynamodb" reached through
+// c (which carries matrixFaultsOn).
+func newStores(t testing.TB, store string, c *dynamodb.Client) matrixStores {
 	if store == "dynamodb" {
 		cat := testenv.Table(t, c, catalog.Table("matrix-catalog"))
-		r.catalog = catalog.NewDynamoStore(c, cat)
-		r.keys = idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("matrix-idem")))
-		r.orders = orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("matrix-orders"))).WithStock(cat)
-	} else {
-		units := stock.NewMemory()
-		r.catalog = catalog.NewMemoryStore(units)
-		r.keys = idem.NewMemoryStore()
-		r.orders = orders.NewMemoryStore().WithStock(units)
+		return matrixStores{catalog: catalog.NewDynamoStore(c, cat), keys: idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("matrix-idem"))),
+			orders: orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("matrix-orders"))).WithStock(cat)}
 	}
-	if _, err := catalog.Load(ctx, r.catalog.(catalog.Loader), []catalog.Product{tee}); err != nil {
+	units := stock.NewMemory()
+	return matrixStores{catalog: catalog.NewMemoryStore(units), keys: idem.NewMemoryStore(), orders: orders.NewMemoryStore().WithStock(units)}
+}
+
+var runSeq atomic.Int64
+
+// newRun starts a run on s: its own product (matrixLoaded units in 2 shards), key and order.
+func newRun(t testing.TB, s matrixStores, sub subject, label string) *run {
+	in := &injector{clock: &driftClock{}}
+	n := runSeq.Add(1)
+	r := &run{t: t, label: label, sub: sub, in: in, local: payment.NewLocal(), secret: webhook.NewSecret(),
+		key: fmt.Sprintf("matrix-key-%d", n), sku: fmt.Sprintf("tee-%d", n), event: fmt.Sprintf("evt_matrix_%d", n),
+		keys: s.keys, orders: s.orders, catalog: s.catalog}
+	r.provider = faulty{local: r.local, in: in}
+	r.id = checkout.OrderID(idem.ScopedKey(checkout.Scope, "", r.key))
+	tee := catalog.Product{SKU: r.sku, Name: "Tee", Prices: map[string]int64{"usd": teePrice}, Active: true, Stock: matrixLoaded, Shards: 2}
+	if _, err := catalog.Load(context.Background(), r.catalog.(catalog.Loader), []catalog.Product{tee}); err != nil {
 		t.Fatalf("load the catalog: %v", err)
 	}
 	return r
 }
 
 // invoke returns the context of a new invocation with policy (nil: no faults).
-func (r *run) invoke(policy func(n int, op string) ddb.Fault) (context.Context, *invocation, context.CancelFunc) {
+func (r *run) invoke(policy func(n int, op string) inject.Fault) (context.Context, *invocation, context.CancelFunc) {
 	inv := &invocation{policy: policy, clock: r.in.clock}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), invocationKey{}, inv), matrixLease)
 	inv.cancel = cancel
@@ -266,7 +280,7 @@ func (r *run) body() string {
 	if method == "" {
 		method = "pm_card_visa"
 	}
-	return `{"items":[{"sku":"tee-black-m","quantity":` + strconv.Itoa(matrixQuantity) + `}],"amount":` +
+	return `{"items":[{"sku":"` + r.sku + `","quantity":` + strconv.Itoa(matrixQuantity) + `}],"amount":` +
 		strconv.Itoa(teePrice*matrixQuantity) + `,"currency":"usd","payment_method":"` + method + `"}`
 }
 
@@ -384,15 +398,15 @@ var recoveries = []struct {
 	{"the webhook, then a retry", func(r *run) {
 		ctx, _, cancel := r.invoke(nil)
 		defer cancel()
-		r.deliver(ctx, "evt_matrix_1")
+		r.deliver(ctx, r.event)
 		r.retry()
 	}},
 	{"a retry, then the webhook twice", func(r *run) {
 		r.retry()
 		ctx, _, cancel := r.invoke(nil)
 		defer cancel()
-		r.deliver(ctx, "evt_matrix_1")
-		r.deliver(ctx, "evt_matrix_1")
+		r.deliver(ctx, r.event)
+		r.deliver(ctx, r.event)
 	}},
 	{"the reconciler, then a retry", func(r *run) { r.reconcileLater(); r.retry() }},
 	{"nothing", func(*run) {}},
@@ -470,7 +484,7 @@ func (r *run) check() {
 		r.violate("order still %s after the reconciler", o.Status)
 	}
 	// Stock: left + held = loaded (sold units are the held units of paid orders).
-	l, err := r.catalog.Get(ctx, "tee-black-m")
+	l, err := r.catalog.Get(ctx, r.sku)
 	if err != nil {
 		r.t.Fatalf("%s: read the stock: %v", r.label, err)
 	}
@@ -487,13 +501,13 @@ func (r *run) check() {
 }
 
 // killAt kills the invocation right after its first call named op.
-func killAt(op string) func(int, string) ddb.Fault {
+func killAt(op string) func(int, string) inject.Fault {
 	var done atomic.Bool
-	return func(_ int, got string) ddb.Fault {
+	return func(_ int, got string) inject.Fault {
 		if got == op && done.CompareAndSwap(false, true) {
-			return ddb.Kill
+			return inject.Kill
 		}
-		return ddb.Pass
+		return inject.Pass
 	}
 }
 
@@ -501,7 +515,7 @@ func killAt(op string) func(int, string) ddb.Fault {
 // killed), then lets its lease run out.
 func buyKilledAt(op string) func(r *run) {
 	return func(r *run) {
-		var policy func(int, string) ddb.Fault
+		var policy func(int, string) inject.Fault
 		if op != "" {
 			policy = killAt(op)
 		}
@@ -516,11 +530,11 @@ var subjects = []subject{
 	{name: "checkout", stores: []string{"dynamodb", "memory"},
 		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "checkout, the provider down", stores: []string{"dynamodb", "memory"},
-		base: func(_ int, op string) ddb.Fault {
+		base: func(_ int, op string) inject.Fault {
 			if op == "CreatePayment" {
-				return ddb.Before
+				return inject.Before
 			}
-			return ddb.Pass
+			return inject.Pass
 		},
 		act: func(r *run, ctx context.Context, inv *invocation) { r.buy(ctx, inv) }},
 	{name: "declined checkout", method: "pm_card_chargeDeclined", stores: []string{"dynamodb", "memory"},
@@ -537,7 +551,7 @@ var subjects = []subject{
 			}
 		}},
 	{name: "webhook of a killed checkout's charge", stores: []string{"dynamodb"}, setup: buyKilledAt("CreatePayment"),
-		act: func(r *run, ctx context.Context, inv *invocation) { r.deliver(ctx, "evt_matrix_1") }},
+		act: func(r *run, ctx context.Context, inv *invocation) { r.deliver(ctx, r.event) }},
 	{name: "reconciler settling a killed checkout's charge", stores: []string{"dynamodb", "memory"},
 		setup: buyKilledAt("CreatePayment"),
 		act: func(r *run, ctx context.Context, inv *invocation) {
@@ -553,17 +567,17 @@ var subjects = []subject{
 }
 
 // runSubject runs r's subject under policy and returns the calls it made.
-func (r *run) runSubject(policy func(int, string) ddb.Fault) []string {
+func (r *run) runSubject(policy func(int, string) inject.Fault) []string {
 	if r.sub.setup != nil {
 		r.sub.setup(r)
 	}
-	full := func(n int, op string) ddb.Fault {
-		f := ddb.Pass
+	full := func(n int, op string) inject.Fault {
+		f := inject.Pass
 		if r.sub.base != nil {
 			f = r.sub.base(n, op)
 		}
 		if policy != nil {
-			if g := policy(n, op); g != ddb.Pass {
+			if g := policy(n, op); g != inject.Pass {
 				f = g
 			}
 		}
@@ -586,7 +600,7 @@ func TestFaultMatrix(t *testing.T) {
 		store, label string
 		sub          subject
 		point        int
-		fault        ddb.Fault
+		fault        inject.Fault
 		recovery     int
 	}
 	var cells []cell
@@ -598,7 +612,7 @@ func TestFaultMatrix(t *testing.T) {
 				continue
 			}
 			// The fault-free run names the subject's calls; it must itself pass the invariants.
-			r := newRun(t, store, c, sub, store+"/"+sub.name+"/no fault")
+			r := newRun(t, newStores(t, store, c), sub, store+"/"+sub.name+"/no fault")
 			calls := r.runSubject(nil)
 			r.finish()
 			r.check()
@@ -625,14 +639,19 @@ func TestFaultMatrix(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
+			shared := map[string]matrixStores{"dynamodb": newStores(t, "dynamodb", client)}
 			for c := range work {
-				r := newRun(t, c.store, client, c.sub, c.label)
+				s, ok := shared[c.store]
+				if !ok {
+					s = newStores(t, c.store, client)
+				}
+				r := newRun(t, s, c.sub, c.label)
 				point, fault := c.point, c.fault
-				r.runSubject(func(n int, _ string) ddb.Fault {
+				r.runSubject(func(n int, _ string) inject.Fault {
 					if n == point {
 						return fault
 					}
-					return ddb.Pass
+					return inject.Pass
 				})
 				recoveries[c.recovery].do(r)
 				r.finish()

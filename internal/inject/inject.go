@@ -1,4 +1,8 @@
-package ddb
+// Package inject injects faults into external calls, for tests: a Fault applied to any call
+// (Fault.Do), and Faults, a DynamoDB client middleware that applies one to each operation call.
+// The fault matrix of package faults passes every DynamoDB and payment-provider call through it.
+// It is its own package so that no production binary links it.
+package inject
 
 import (
 	"context"
@@ -10,8 +14,8 @@ import (
 )
 
 // Fault is what Faults does to one call. The fault matrix of package faults applies the same
-// four to the payment provider and to the memory stores (Fault.Do), so every external call of
-// a checkout, a webhook delivery and a reconciler run is injected the same way.
+// four to the payment provider (Fault.Do), so every external call of a checkout, a webhook
+// delivery and a reconciler run is injected the same way.
 type Fault int
 
 const (
@@ -23,7 +27,7 @@ const (
 )
 
 // ErrInjected is matched by every error a Fault injects.
-var ErrInjected = errors.New("ddb: injected fault")
+var ErrInjected = errors.New("inject: injected fault")
 
 // ErrKilled is the error of a Kill: whoever injects it must treat the caller as dead (fail its
 // later calls with Before, discard its answer), as a process that died after the write.
