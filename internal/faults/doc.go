@@ -35,9 +35,10 @@
 //
 //   - Every crash point, swept (TestFaultMatrix): the hand-picked cases above, generalised. A
 //     fault-free run of each subject (a checkout, a declined one, one with the provider down,
-//     a replay, an order read, a webhook delivery, a reconciler settling a charge and one
-//     abandoning an order) records its external calls as they pass the one injection point
-//     (inject.Faults on the DynamoDB client, a wrapper of the payment provider). Each call then
+//     a replay, an order read, a webhook delivery, a reconciler settling a charge, one
+//     abandoning an order and one cancelling a payment never confirmed) records its external
+//     calls as they pass the one injection point (inject.Faults on the DynamoDB client, a
+//     wrapper of the payment provider). Each call then
 //     gets each fault in turn: failed before it is sent, committed with its answer lost,
 //     committed and hanging past the deadline (the clock moves past the lease and the
 //     invocation's context ends), committed and the process killed (its later calls fail

@@ -276,12 +276,16 @@ func (r *run) handler() http.Handler {
 }
 
 func (r *run) body() string {
-	method := r.sub.method
-	if method == "" {
-		method = "pm_card_visa"
+	method := `,"payment_method":"pm_card_visa"`
+	switch r.sub.method {
+	case "":
+	case "none": // the buyer confirms later, with the client secret
+		method = ""
+	default:
+		method = `,"payment_method":"` + r.sub.method + `"`
 	}
 	return `{"items":[{"sku":"` + r.sku + `","quantity":` + strconv.Itoa(matrixQuantity) + `}],"amount":` +
-		strconv.Itoa(teePrice*matrixQuantity) + `,"currency":"usd","payment_method":"` + method + `"}`
+		strconv.Itoa(teePrice*matrixQuantity) + `,"currency":"usd"` + method + `}`
 }
 
 // buy sends the buyer's checkout in invocation ctx and notes its answer unless inv died.
@@ -556,6 +560,12 @@ var subjects = []subject{
 		setup: buyKilledAt("CreatePayment"),
 		act: func(r *run, ctx context.Context, inv *invocation) {
 			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
+			r.reconcile(ctx, 0)
+		}},
+	{name: "reconciler abandoning a payment the buyer never confirmed", method: "none", stores: []string{"dynamodb", "memory"},
+		setup: buyKilledAt(""),
+		act: func(r *run, ctx context.Context, inv *invocation) {
+			r.in.clock.Add(reconcile.DefaultAbandonAfter + time.Hour)
 			r.reconcile(ctx, 0)
 		}},
 	{name: "reconciler abandoning a checkout killed before the charge", stores: []string{"dynamodb"},
