@@ -110,7 +110,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		OrderID string `json:"order_id"`
 	}
 	_ = json.Unmarshal(serve("checkout without a card (for the webhook)", "/checkout", pendingBody, idem.KeyHeader, key+"-pending"), &pending)
-	raw, err := readEvent("webhook-stripe.json")
+	raw, err := sys.event("webhook-stripe.json")
 	if err != nil {
 		return err
 	}
@@ -270,13 +270,9 @@ func pollsPerSecond(initial, ceiling time.Duration) (first int, steady float64) 
 	return first, float64(time.Second) / float64(ceiling)
 }
 
-// readEvent reads a file of events/.
-func readEvent(name string) ([]byte, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(filepath.Join(root, "events", name))
+// event reads a file of events/.
+func (s *system) event(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(s.root, "events", name))
 }
 
 // webhookPayload is the body of events/webhook-stripe.json with event id id, about orderID
@@ -317,10 +313,7 @@ func webhookEvent(raw, body []byte) ([]byte, error) {
 // against the system's tables, with one event each: a checkout with a new key, or a webhook
 // with a new event id about an order the checkout cold starts created.
 func runColdstart(ctx context.Context, sys *system, rep *report) error {
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
+	root := sys.root
 	dir, err := os.MkdirTemp("", "loadgen-coldstart-")
 	if err != nil {
 		return err
@@ -344,7 +337,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		if err != nil {
 			return err
 		}
-		raw, err := readEvent(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
+		raw, err := sys.event(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
 		if err != nil {
 			return err
 		}
@@ -381,11 +374,12 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 			}
 			inits.Add(&vegeta.Result{Latency: p.Inits[0]})
 			firsts.Add(&vegeta.Result{Latency: resp.At.Sub(p.Started[0])})
-			codes.Add(&vegeta.Result{Code: uint16(answerStatus(resp.Body))})
+			code, body := answered(resp.Body)
+			codes.Add(&vegeta.Result{Code: uint16(code)})
 			var o struct {
 				OrderID string `json:"order_id"`
 			}
-			if last = oneLine(string(answeredBody(resp.Body))); json.Unmarshal([]byte(last), &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
+			if last = oneLine(string(body)); json.Unmarshal([]byte(last), &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
 				orderIDs = append(orderIDs, o.OrderID)
 			}
 		}
@@ -395,7 +389,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
 		if inits.Requests > 0 {
 			verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
-				float64(armSize)/1e6, metNot(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), metNot(inits.Latencies.P50 < targetInit)))
+				float64(armSize)/1e6, met(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), met(inits.Latencies.P50 < targetInit)))
 			if len(last) > 200 {
 				last = last[:200] + "..."
 			}
@@ -417,7 +411,5 @@ func lambdaEnv() []string {
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
 }
-
-func metNot(ok bool) string { return map[bool]string{true: "met", false: "**not met**"}[ok] }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

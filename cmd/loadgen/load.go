@@ -125,6 +125,7 @@ func statuses(m *vegeta.Metrics) string {
 // (counted; the baseline uses it too) and its payment provider.
 type system struct {
 	url, endpoint, where string
+	root                 string // of the module, for events/ and the builds
 	cfg                  config.Config
 	counter              *ddb.Counter
 	ddb                  *dynamodb.Client
@@ -171,6 +172,9 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 			return nil, err
 		}
 		s.closers, s.endpoint, s.where = append(s.closers, d.Stop), d.Endpoint, "DynamoDB Local (in memory, started by loadgen)"
+	}
+	if s.root, err = moduleRoot(); err != nil {
+		return nil, err
 	}
 	if s.cfg, err = config.FromEnv(); err != nil {
 		return nil, err
@@ -409,9 +413,4 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 	return nil
 }
 
-func met(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "**missed**"
-}
+func met(ok bool) string { return map[bool]string{true: "met", false: "**missed**"}[ok] }

@@ -163,8 +163,8 @@ func TestAnsweredBody(t *testing.T) {
 		{`{"statusCode":201,"body":"eyJvcmRlcl9pZCI6Im9yZF8yIn0=","isBase64Encoded":true}`, `{"order_id":"ord_2"}`},
 		{`not json`, ""},
 	} {
-		if got := string(answeredBody([]byte(tc.resp))); got != tc.want {
-			t.Errorf("answeredBody(%s) = %q, want %q", tc.resp, got, tc.want)
+		if _, got := answered([]byte(tc.resp)); string(got) != tc.want {
+			t.Errorf("answered(%s) = %q, want %q", tc.resp, got, tc.want)
 		}
 	}
 }

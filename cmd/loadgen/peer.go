@@ -108,11 +108,11 @@ func (s *peerSide) client(ctx context.Context) *http.Client {
 		if err != nil {
 			return nil, err
 		}
-		code := answerStatus(resp.Body)
+		code, body := answered(resp.Body)
 		if resp.Error {
 			code = http.StatusBadGateway
 		}
-		return answer(code, answeredBody(resp.Body), http.Header{"Request-Id": {resp.RequestID}}), nil
+		return answer(code, body, http.Header{"Request-Id": {resp.RequestID}}), nil
 	}).client()
 }
 
@@ -149,10 +149,7 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 // request at a time (interleaved) and under o.clients concurrent clients.
 func runPeer(ctx context.Context, sys *system, rep *report) error {
 	o := rep.o
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
+	root := sys.root
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return fmt.Errorf("node is required for the Powertools peer: %w", err)
@@ -172,7 +169,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	if _, err := coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin); err != nil {
 		return err
 	}
-	template, err := readEvent("checkout.json")
+	template, err := sys.event("checkout.json")
 	event, err := checkoutEvents(template, err)
 	if err != nil {
 		return err
@@ -391,28 +388,18 @@ func checkoutEvents(template []byte, err error) (func(key string) []byte, error)
 	}, err
 }
 
-// answeredBody is the body of an API Gateway payload 2.0 response, or nil.
-func answeredBody(resp []byte) []byte {
+// answered is the status and body of an API Gateway payload 2.0 response.
+func answered(resp []byte) (int, []byte) {
 	var r struct {
+		StatusCode      int    `json:"statusCode"`
 		Body            string `json:"body"`
 		IsBase64Encoded bool   `json:"isBase64Encoded"`
 	}
-	if json.Unmarshal(resp, &r) != nil {
-		return nil
-	}
-	if !r.IsBase64Encoded {
-		return []byte(r.Body)
+	if json.Unmarshal(resp, &r) != nil || !r.IsBase64Encoded {
+		return r.StatusCode, []byte(r.Body)
 	}
 	body, _ := base64.StdEncoding.DecodeString(r.Body)
-	return body
-}
-
-func answerStatus(resp []byte) int {
-	var r struct {
-		StatusCode int `json:"statusCode"`
-	}
-	_ = json.Unmarshal(resp, &r)
-	return r.StatusCode
+	return r.StatusCode, body
 }
 
 // moduleRoot is the folder of the go.mod of the working directory.
