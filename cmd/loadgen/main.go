@@ -1,19 +1,12 @@
-// Command loadgen puts POST /checkout under load over real HTTP and publishes what it measured:
-// requests per second, latency percentiles, DynamoDB requests per API request (counted by an SDK
-// middleware), orders and charges created against distinct keys, and the ratio of latency to a
-// bare PutItem round trip measured in the same run. Requests are paced, timed and summed up by
-// vegeta (github.com/tsenart/vegeta/v12). With -coldstart it also times the Lambda bootstraps
-// from process start to their first answer (package cmd/loadgen/coldstart). With -peer it runs
-// the checkout side by side with the same job written with Powertools for AWS Lambda
-// (bench/powertools), both as Lambda functions on one fake Runtime API; with -capacity it
-// measures the consumed capacity of each operation (package capacity); with -storm-duplicates
-// N it sends N concurrent duplicates of one key.
-//
-// It starts DynamoDB Local (or uses DYNAMODB_ENDPOINT), creates fresh tables and serves the
-// local API (internal/localapi) in-process on loopback, with the local payment provider so
-// charges can be counted. It writes <out>/REPORT.md, and exits 1 when a scenario created more
-// or fewer orders or charges than it sent distinct keys, or a replay differed from the first
-// answer.
+// Command loadgen puts POST /checkout under load over real HTTP (paced, timed and summed up by
+// vegeta) and writes <out>/REPORT.md: requests per second, latency percentiles, DynamoDB
+// requests per API request (an SDK middleware counts them), orders and charges per distinct
+// key, and latency over a bare PutItem of the same run. -coldstart times the Lambda bootstraps'
+// cold starts, -peer runs the checkout beside its Powertools peer (bench/powertools) on one fake
+// Runtime API, -capacity measures each operation's consumed capacity, -storm-duplicates N sends
+// N concurrent duplicates of one key. It serves the local API (local payment provider) on
+// loopback over fresh tables of DynamoDB Local (or DYNAMODB_ENDPOINT), and exits 1 when orders
+// or charges differ from the distinct keys sent, or a replay from the first answer.
 //
 //	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 package main
@@ -235,18 +228,15 @@ func cpuModel() string {
 	return ""
 }
 
-// checkoutBody buys one tee-black-m at benchCatalog's price (sent as the total the buyer was
-// shown, so the price check runs) with a card the local provider charges; pendingBody has no
-// card, so its order waits for a webhook. benchCatalog has stock for any number of requests, in
-// the most shards, so that concurrent reservations rarely meet on one stock item.
+// checkoutBody buys one tee-black-m at its price with a card; pendingBody has no card (the order
+// waits for a webhook). benchCatalog's stock is endless and in many shards.
 const (
 	checkoutBody = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur","payment_method":"pm_card_visa"}`
 	pendingBody  = `{"items":[{"sku":"tee-black-m","quantity":1}],"amount":2300,"currency":"eur"}`
 	benchCatalog = `{"products":[{"sku":"tee-black-m","name":"Black tee, M","prices":{"usd":2500,"eur":2300},"stock":100000000,"shards":20}]}`
 )
 
-// closedLoop paces an attack as fast as its workers answer (each sends its next request when
-// its answer arrived) and stops after n requests (0: never).
+// closedLoop paces an attack as fast as its workers answer; it stops after n requests (0: never).
 type closedLoop int
 
 func (n closedLoop) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
@@ -254,8 +244,8 @@ func (n closedLoop) Pace(_ time.Duration, hits uint64) (time.Duration, bool) {
 }
 func (closedLoop) Rate(time.Duration) float64 { return 0 }
 
-// attack sends tr's targets through c from workers in a closed loop, for d or n requests (0:
-// no limit), hands each result to each and returns how long it took.
+// attack sends tr's targets from workers in a closed loop for d or n requests (0: no limit),
+// hands each result to each and returns how long it took.
 func attack(ctx context.Context, c *http.Client, workers, n int, d time.Duration, tr vegeta.Targeter, each func(*vegeta.Result)) time.Duration {
 	if n == 0 && d <= 0 {
 		return 0
@@ -275,8 +265,7 @@ func hit(ctx context.Context, c *http.Client, t vegeta.Target) (r *vegeta.Result
 	return r
 }
 
-// fnClient makes a client of f: vegeta then paces and times what is not an HTTP request (a
-// bare PutItem, a Lambda invocation).
+// fnClient makes a client of f, for vegeta to pace and time what is not HTTP.
 type fnClient func(*http.Request) (*http.Response, error)
 
 func (f fnClient) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -325,8 +314,8 @@ func statuses(m *vegeta.Metrics) string {
 	return strings.Join(out, ", ")
 }
 
-// system is what the scenarios run against: the local API on loopback, its DynamoDB client
-// (counted; the baseline uses it too) and its payment provider.
+// system is what the scenarios run against: the local API on loopback, its counted DynamoDB
+// client and its payment provider.
 type system struct {
 	url, endpoint, where string
 	root                 string // of the module, for events/ and the builds
@@ -344,8 +333,7 @@ func (s *system) close() {
 	}
 }
 
-// localAPI is the local API over fresh tables named after prefix, with the local payment
-// provider; the tables are dropped at the end of the run.
+// localAPI is the local API over fresh tables named after prefix (dropped at the end).
 func localAPI(ctx context.Context, s *system, prefix string, opts ...func(*dynamodb.Options)) (http.Handler, *app.Deps, config.Config, error) {
 	cfg := s.cfg
 	cfg.IdempotencyTable, cfg.OrdersTable, cfg.CatalogTable = prefix+"-idempotency", prefix+"-orders", prefix+"-catalog"
@@ -360,8 +348,8 @@ func localAPI(ctx context.Context, s *system, prefix string, opts ...func(*dynam
 	return h, deps, cfg, err
 }
 
-// newSystem starts DynamoDB Local unless DYNAMODB_ENDPOINT is set, and the local API on a
-// loopback port; every app.Load of the run loads benchCatalog into its catalog table.
+// newSystem starts DynamoDB Local unless DYNAMODB_ENDPOINT is set, and the local API; every
+// app.Load of the run loads benchCatalog.
 func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 	s = &system{endpoint: ddb.EndpointFromEnv(), where: "DynamoDB at " + ddb.EndpointFromEnv() + " (DYNAMODB_ENDPOINT)"}
 	defer func() {
@@ -426,8 +414,8 @@ func (s *system) putItem(ctx context.Context) error {
 	return err
 }
 
-// counted runs f and returns the orders (a consistent Scan before and after) and charges it
-// made, and the DynamoDB requests of the API from f's call of begin (preparation done) on.
+// counted runs f and returns the orders (consistent Scans) and charges it made, and the API's
+// DynamoDB requests from f's call of begin on.
 func (s *system) counted(ctx context.Context, f func(begin func()) error) (ddbReqs int64, orders, charges int, err error) {
 	orders0, err := testenv.ScanCount(ctx, s.ddb, s.cfg.OrdersTable)
 	charges0, ddb0 := s.payments.Created(), s.counter.Load()
@@ -441,8 +429,8 @@ func (s *system) counted(ctx context.Context, f func(begin func()) error) (ddbRe
 	return ddbReqs, orders - orders0, s.payments.Created() - charges0, err
 }
 
-// runLoad warms up, then runs the unique, replay and storm scenarios, each between two phases
-// of the bare PutItem baseline, then the paths one request at a time.
+// runLoad warms up, runs the unique, replay and storm scenarios between bare PutItem baseline
+// phases, then the paths one request at a time.
 func runLoad(ctx context.Context, s *system, rep *report) error {
 	o, run := rep.o, randomID()
 	key := func(label string, mod uint64) func(uint64) string {
@@ -530,10 +518,9 @@ func runLoad(ctx context.Context, s *system, rep *report) error {
 	return oneAtATime(ctx, s, rep, run)
 }
 
-// oneAtATime runs the first-time and the replay paths one request at a time, each request
-// after a bare PutItem on the API's client and before a GET of an unknown path (HTTP alone);
-// each replay also before a failed conditional PutItem of its own record, ALL_OLD, on the same
-// client (what a replay cannot do without).
+// oneAtATime runs each path one request at a time, each after a bare PutItem and before a GET
+// of an unknown path (HTTP alone); each replay also before a failed conditional PutItem of its
+// own record (ALL_OLD).
 func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 	rep.logf("one request at a time, each after a bare PutItem, %s per path ...", rep.o.seqLen)
 	one, putItem, replayKey := httpClient(1), ddbCall(ctx, s.putItem), run+"-sequential-replay"

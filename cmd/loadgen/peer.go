@@ -35,9 +35,8 @@ import (
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
-// Side by side: each side takes peerSlices turns under load (short alternating slices, so the
-// drift of a shared machine falls on both alike); the targets are ratios of our p50 to the
-// peer's (issue #21).
+// Each side takes peerSlices alternating turns under load (drift falls on both alike); the
+// targets are ratios of our p50 to the peer's (issue #21).
 const (
 	peerSlices   = 4
 	peerDir      = "bench/powertools"
@@ -107,8 +106,8 @@ func (s *peerSide) line(l string) bool {
 	return ok
 }
 
-// client invokes the function: the request's Idempotency-Key goes into the event; the answer's
-// status and body come back, with its invocation id in Request-Id.
+// client invokes the function with the request's Idempotency-Key in the event; the answer's
+// status and body come back, its invocation id in Request-Id.
 func (s *peerSide) client(ctx context.Context) *http.Client {
 	return fnClient(func(r *http.Request) (*http.Response, error) {
 		resp, err := s.pool.Invoke(ctx, s.event(r.Header.Get(idem.KeyHeader)))
@@ -135,9 +134,8 @@ func (s *peerSide) target(path string) vegeta.Targeter {
 	}
 }
 
-// check counts a bad answer (not 201, or a replay unlike the first answer) and, when into is
-// not nil, adds the result to it; the DynamoDB requests are those of the invocations one at a
-// time (ids), as the execution environments of the concurrent phase start with a cold cache.
+// check counts a bad answer (not 201, or a replay unlike the first) and adds r to into (if
+// any); ids keeps the request ids whose DynamoDB requests count (one at a time: warm caches).
 func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vegeta.Result) {
 	return func(r *vegeta.Result) {
 		if r.Code != http.StatusCreated || (path == pathReplay && !bytes.Equal(r.Body, s.replayBody)) {
@@ -152,8 +150,8 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 	}
 }
 
-// runPeer starts both functions as pools of execution environments and measures them one
-// request at a time (interleaved) and under o.clients concurrent clients.
+// runPeer runs both functions as pools of execution environments, one request at a time
+// (interleaved), then under o.clients clients.
 func runPeer(ctx context.Context, sys *system, rep *report) error {
 	o := rep.o
 	root := sys.root
@@ -374,8 +372,8 @@ func peerPackages(dir string) string {
 	return strings.Join(out, ", ")
 }
 
-// checkoutEvents returns a function writing the events/checkout.json template (unless err,
-// the error of reading it) with an Idempotency-Key, without parsing the template again.
+// checkoutEvents writes the events/checkout.json template (unless err, that of reading it)
+// with an Idempotency-Key, without parsing the template again.
 func checkoutEvents(template []byte, err error) (func(key string) []byte, error) {
 	var ev map[string]any
 	if err = cmp.Or(err, json.Unmarshal(template, &ev)); err != nil {
@@ -418,10 +416,8 @@ func moduleRoot() (string, error) {
 	return "", fmt.Errorf("go.mod not found (%v): run loadgen from the repository", err)
 }
 
-// fakeStripe is the payment provider both functions of the side-by-side charge: the one
-// endpoint they call (POST /v1/payment_intents, form-encoded, confirmed with a card), with
-// Stripe's idempotency (the same Idempotency-Key answers the first PaymentIntent again). It
-// keeps the PaymentIntents by key, so a run can check one charge per key.
+// fakeStripe is the one endpoint both peer functions charge (POST /v1/payment_intents), with
+// Stripe's idempotency by Idempotency-Key; it keeps the PaymentIntents by key, to count them.
 type fakeStripe struct {
 	*httptest.Server
 	mu    sync.Mutex
@@ -468,10 +464,9 @@ func (f *fakeStripe) created(match func(key string) bool) (n int) {
 	return n
 }
 
-// On-demand prices of DynamoDB, Standard table class (USD per million request units), as AWS
-// lists them since it halved them on 1 November 2024, checked against stored copies of the
-// pricing pages; Stripe's standard US card price on the bench's checkout, for scale; the
-// per-partition limits of a table; the cold start targets.
+// DynamoDB on-demand prices (Standard, USD per million request units, since 1 November 2024,
+// checked against stored copies of the pricing pages), Stripe's US card price on the bench's
+// checkout, a table's per-partition limits, the cold start targets.
 const (
 	priceWRU, priceRRU         = 0.625, 0.125
 	priceRegion, priceChecked  = "US East (N. Virginia), us-east-1", "2026-11-30"
@@ -504,10 +499,8 @@ func (r *recorder) take() ([]capacity.Call, []time.Time) {
 	return c, at
 }
 
-// measureCapacity runs each operation once, in order, through the HTTP handlers on fresh
-// tables: a checkout with a card, its replay, a checkout without a card (the order stays
-// pending), the webhook that marks that order paid, and the same event delivered again
-// (Stripe's retry: signed anew).
+// measureCapacity runs each operation once through the HTTP handlers on fresh tables: a
+// checkout, its replay, a checkout without a card, the webhook paying it, its redelivery.
 func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	rep.logf("capacity: one operation at a time, consumed capacity asked of DynamoDB ...")
 	rec := &recorder{}
@@ -603,10 +596,9 @@ func commas(v float64) string {
 	return s
 }
 
-// runStorm sends n requests with one new key at once (n vegeta workers, one request each) to
-// a fresh checkout API on loopback with n connections, and checks exactly one order and one
-// charge, and that every other answer is the first answer byte for byte or a 409 with
-// Retry-After.
+// runStorm sends n requests with one new key at once (n workers, n connections) to a fresh
+// API and checks one order, one charge, and every other answer the first byte for byte or a
+// 409 with Retry-After.
 func runStorm(ctx context.Context, sys *system, rep *report) error {
 	n := rep.o.bigStorm
 	rep.logf("storm: %d concurrent duplicates of one key ...", n)
@@ -698,8 +690,8 @@ func shortDur(d time.Duration) string {
 	return fmt.Sprintf("%d ms", d/time.Millisecond)
 }
 
-// pollsPerSecond is how many polls one waiter makes in its first second and per second after,
-// for a schedule starting at initial and doubling up to ceiling (no jitter).
+// pollsPerSecond is one waiter's polls in its first second and per second after, for a
+// schedule from initial doubling up to ceiling (no jitter).
 func pollsPerSecond(initial, ceiling time.Duration) (first int, steady float64) {
 	for at, d := initial, initial; at <= time.Second; at, d = at+min(2*d, ceiling), min(2*d, ceiling) {
 		first++
@@ -712,8 +704,7 @@ func (s *system) event(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(s.root, "events", name))
 }
 
-// webhookPayload is the body of events/webhook-stripe.json with event id id, about orderID
-// ("": the file's).
+// webhookPayload is events/webhook-stripe.json's body with event id id, about orderID ("": the file's).
 func webhookPayload(raw []byte, id, orderID string) ([]byte, error) {
 	var ev struct{ Body []byte } // base64
 	var p map[string]any
@@ -745,10 +736,9 @@ func webhookEvent(raw, body []byte) ([]byte, error) {
 	return json.Marshal(ev)
 }
 
-// runColdstart builds the checkout and webhook bootstraps, for this machine (to run them) and
-// for linux/arm64 as `make build` does (for their size), and starts each one o.coldRuns times
-// against the system's tables, with one event each: a checkout with a new key, or a webhook
-// with a new event id about an order the checkout cold starts created.
+// runColdstart builds the checkout and webhook bootstraps (this machine's, and linux/arm64 for
+// their size) and cold-starts each o.coldRuns times with one event: a checkout with a new key,
+// or a webhook with a new event id about an order the checkout runs created.
 func runColdstart(ctx context.Context, sys *system, rep *report) error {
 	root := sys.root
 	dir, err := os.MkdirTemp("", "loadgen-coldstart-")

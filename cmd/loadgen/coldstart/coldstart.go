@@ -1,8 +1,6 @@
-// Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
-// builds a function as the Makefile does and runs it as execution environments, processes
-// whose AWS_LAMBDA_RUNTIME_API is an in-process fake of the Lambda Runtime API (Pool); it times
-// each process start to its first GET .../invocation/next (init) and hands them events. The
-// sandbox and the download of the code are not measured.
+// Package coldstart runs Lambda bootstraps as the Lambda service would: it builds them as the
+// Makefile does and runs them as processes on an in-process fake Runtime API (Pool), timing
+// each start to its first GET .../invocation/next (init). Sandbox and code download are not measured.
 package coldstart
 
 import (
@@ -28,8 +26,8 @@ import (
 // BuildFlags are the Makefile's Lambda build flags (LAMBDA_BUILD), without GOOS and GOARCH.
 var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc,production"}
 
-// Build compiles the main package pkg (e.g. ./functions/checkout) of the module in root for
-// goos/goarch with CGO_ENABLED=0 and BuildFlags, to out; it returns the size of the binary.
+// Build compiles package pkg of the module in root for goos/goarch (CGO_ENABLED=0, BuildFlags)
+// to out, and returns the binary's size.
 func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, error) {
 	cmd := exec.CommandContext(ctx, "go", slices.Concat([]string{"build"}, BuildFlags, []string{"-o", out, pkg})...)
 	cmd.Dir = root
@@ -41,8 +39,7 @@ func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, err
 	return fi.Size(), err
 }
 
-// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them; Prefix is
-// the path prefix of its endpoints.
+// Header names of the Lambda Runtime API, as aws-lambda-go reads them, and its path prefix.
 const (
 	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
 	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
@@ -61,11 +58,9 @@ type Response struct {
 	Error     bool // a POST to .../error (the handler failed) rather than .../response
 }
 
-// Pool is one Lambda function run as execution environments: processes of one command sharing
-// a fake Runtime API, each handed one event at a time. GET .../invocation/next blocks until
-// Invoke hands it an event; POST .../response and .../error complete that invocation; POST
-// .../init/error fails the pending Invoke with ErrInit. The processes are started one after the
-// other, so each one's init is timed without the others competing for the CPUs.
+// Pool is one function run as processes sharing a fake Runtime API: GET .../invocation/next
+// waits for an Invoke's event; POST .../response or .../error answers it; POST .../init/error
+// fails it with ErrInit. Processes start one after the other, so inits do not compete.
 type Pool struct {
 	Started []time.Time     // when each process started
 	Inits   []time.Duration // each process's start to its first GET .../invocation/next
@@ -96,8 +91,8 @@ type invocation struct {
 	event []byte
 }
 
-// NewPool starts the fake Runtime API of a pool of argv (run in dir with env; line, if not
-// nil, sees every line the processes write to standard error), without processes.
+// NewPool starts the Runtime API of a pool of argv (in dir, with env; line, if set, sees each
+// line of the processes' standard error), without processes.
 func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -122,8 +117,7 @@ func NewPool(argv []string, dir string, env []string, line func(string) bool) (*
 	return p, nil
 }
 
-// StartPool starts a pool of n processes; it fails if one exits or reports an init error
-// before its first GET .../invocation/next.
+// StartPool starts a pool of n processes; it fails if one exits or reports an init error first.
 func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
 	p, err := NewPool(argv, dir, env, line)
 	if err == nil {
@@ -215,8 +209,8 @@ func (p *Pool) Nexts() []time.Time {
 	return slices.Clone(p.nexts)
 }
 
-// Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
-// an init error (ErrInit), or the end of ctx.
+// Invoke hands event to the next GET .../invocation/next and waits for the answer, an init
+// error (ErrInit) or the end of ctx.
 func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", p.seq.Add(1))
 	ch := make(chan Response, 1)
@@ -283,9 +277,8 @@ func (p *Pool) respond(isError bool) http.HandlerFunc {
 	}
 }
 
-// Stop reads the processes' peak memory (VmHWM), kills them, waits until their output is read
-// and stops the Runtime API (a GET next still waiting gets 410 Gone); it returns the largest
-// peak resident memory in bytes.
+// Stop kills the processes, after reading their peak memory (VmHWM), and stops the Runtime API
+// (a waiting GET next gets 410); it returns the largest peak in bytes.
 func (p *Pool) Stop() (peakRSS int64) {
 	for _, cmd := range p.procs {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
