@@ -260,8 +260,8 @@ func attack(ctx context.Context, c *http.Client, workers, n int, d time.Duration
 }
 
 // hit sends one request and returns its result.
-func hit(ctx context.Context, c *http.Client, t vegeta.Target) (r *vegeta.Result) {
-	attack(ctx, c, 1, 1, 0, vegeta.NewStaticTargeter(t), func(x *vegeta.Result) { r = x })
+func hit(ctx context.Context, c *http.Client, tr vegeta.Targeter) (r *vegeta.Result) {
+	attack(ctx, c, 1, 1, 0, tr, func(x *vegeta.Result) { r = x })
 	return r
 }
 
@@ -285,7 +285,7 @@ func ddbCall(ctx context.Context, f func(context.Context) error) *http.Client {
 	}).client()
 }
 
-var anyTarget = vegeta.Target{Method: http.MethodGet, URL: "http://loadgen/"}
+var anyTarget = vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: "http://loadgen/"})
 
 // checkouts targets POST /checkout at url, the i-th request with key(i).
 func checkouts(url string, key func(i uint64) string) vegeta.Targeter {
@@ -448,7 +448,7 @@ func runLoad(ctx context.Context, s *system, rep *report) error {
 		row, p50 := []string{label}, [2]float64{}
 		for i, n := range []int{1, o.clients} {
 			m := &vegeta.Metrics{}
-			attack(ctx, putItem, n, 0, o.baseline, vegeta.NewStaticTargeter(anyTarget), m.Add)
+			attack(ctx, putItem, n, 0, o.baseline, anyTarget, m.Add)
 			row, p50[i] = append(row, ms(closed(m).Latencies.P50), ms(m.Latencies.P99), fmt.Sprint(m.Requests)), float64(m.Latencies.P50)
 		}
 		base, baseP50 = append(base, row), append(baseP50, p50)
@@ -525,9 +525,7 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 	rep.logf("one request at a time, each after a bare PutItem, %s per path ...", rep.o.seqLen)
 	one, putItem, replayKey := httpClient(1), ddbCall(ctx, s.putItem), run+"-sequential-replay"
 	post := func(key string) *vegeta.Result {
-		var t vegeta.Target
-		_ = checkouts(s.url, func(uint64) string { return key })(&t)
-		return hit(ctx, one, t)
+		return hit(ctx, one, checkouts(s.url, func(uint64) string { return key }))
 	}
 	var record map[string]types.AttributeValue // the replayed key's
 	condPut := ddbCall(ctx, func(ctx context.Context) error {
@@ -563,7 +561,7 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 					key = fmt.Sprintf("%s-sequential-%d", run, i)
 				}
 				api.Add(post(key))
-				get.Add(hit(ctx, one, vegeta.Target{Method: http.MethodGet, URL: s.url + "/loadgen-http-baseline"}))
+				get.Add(hit(ctx, one, vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: s.url + "/loadgen-http-baseline"})))
 				if path == "replay" {
 					cond.Add(hit(ctx, condPut, anyTarget))
 				}

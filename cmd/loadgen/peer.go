@@ -153,14 +153,10 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 // runPeer runs both functions as pools of execution environments, one request at a time
 // (interleaved), then under o.clients clients.
 func runPeer(ctx context.Context, sys *system, rep *report) error {
-	o := rep.o
-	root := sys.root
+	o, root := rep.o, sys.root
 	node, err := exec.LookPath("node")
-	if err != nil {
-		return fmt.Errorf("node is required for the Powertools peer: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(root, peerDir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil {
-		return fmt.Errorf("%s/node_modules is missing: run `make bench-deps` (npm ci)", peerDir)
+	if _, serr := os.Stat(filepath.Join(root, peerDir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil || serr != nil {
+		return fmt.Errorf("the Powertools peer needs node and %s/node_modules (`make bench-deps`): %v", peerDir, cmp.Or(err, serr))
 	}
 	stripe := startFakeStripe()
 	defer stripe.Close()
@@ -171,12 +167,10 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	defer os.RemoveAll(dir)
 	rep.logf("side by side: building the Go function, starting both pools ...")
 	bin := filepath.Join(dir, "bootstrap")
-	if _, err := coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin); err != nil {
-		return err
-	}
-	template, err := sys.event("checkout.json")
-	event, err := checkoutEvents(template, err)
-	if err != nil {
+	_, err = coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin)
+	template, terr := sys.event("checkout.json")
+	event, terr := checkoutEvents(template, terr)
+	if err = cmp.Or(err, terr); err != nil {
 		return err
 	}
 	run := "peer-" + randomID()
@@ -200,16 +194,14 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	sides := []*peerSide{g, pt}
 	for i, s := range sides {
 		s.event, s.replayKey, s.calls, s.ids, s.conTime = event, fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
-		s.seq = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
-		s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
-		// One execution environment for the one-at-a-time phase (as Lambda reuses a warm one for
-		// sequential requests); grown to o.clients for the concurrent phase.
+		s.seq, s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}, map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
+		// One execution environment one at a time (Lambda reuses a warm one), o.clients later.
 		if s.pool, err = coldstart.StartPool(ctx, 1, s.argv, s.dir, s.env, s.line); err != nil {
 			return err
 		}
 		defer s.pool.Stop()
 		s.invoke = s.client(ctx)
-		r := hit(ctx, s.invoke, vegeta.Target{Method: http.MethodPost, URL: "http://lambda/", Header: http.Header{idem.KeyHeader: {s.replayKey}}})
+		r := hit(ctx, s.invoke, s.target(pathReplay))
 		if r.Code != http.StatusCreated {
 			return fmt.Errorf("%s answered %d %s %s", s.name, r.Code, r.Error, r.Body)
 		}
@@ -221,13 +213,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)] // alternate which side goes first
 				for _, path := range paths {
-					var t vegeta.Target
-					_ = s.target(path)(&t)
-					into := s.seq[path]
-					if !measure {
-						into = nil
-					}
-					s.check(path, into, measure)(hit(ctx, s.invoke, t))
+					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.invoke, s.target(path)))
 				}
 			}
 		}
@@ -271,8 +257,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		if s.orders, err = testenv.ScanCount(ctx, sys.ddb, tables[2*i+1].Name); err != nil {
 			return err
 		}
-		// The provider keys: the Go function's "checkout-" and the scoped key (hex), the peer's
-		// "checkout-" and its order id.
+		// The provider keys: ours "checkout-<scoped key, hex>", the peer's "checkout-<order id>".
 		s.charges = stripe.created(func(k string) bool { return strings.HasPrefix(k, "checkout-ord_") == (s == pt) })
 		if k := int(s.keys.Load()); s.orders != k || s.charges != k {
 			rep.fail("side by side, %s: %d distinct keys made %d orders and %d charges", s.name, k, s.orders, s.charges)
