@@ -305,11 +305,7 @@ func perSecond(n uint64, d time.Duration) float64 { return float64(n) / d.Second
 func statuses(m *vegeta.Metrics) string {
 	var out []string
 	for _, code := range slices.Sorted(maps.Keys(m.StatusCodes)) {
-		label := code
-		if code == "0" {
-			label = "error"
-		}
-		out = append(out, fmt.Sprintf("%s x%d", label, m.StatusCodes[code]))
+		out = append(out, fmt.Sprintf("%s x%d", cmp.Or(map[string]string{"0": "error"}[code], code), m.StatusCodes[code]))
 	}
 	return strings.Join(out, ", ")
 }
@@ -556,11 +552,7 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 			begin()
 			for i, end := 0, time.Now().Add(rep.o.seqLen); time.Now().Before(end) && ctx.Err() == nil; i++ {
 				put.Add(hit(ctx, putItem, anyTarget))
-				key := replayKey
-				if path == "unique" {
-					key = fmt.Sprintf("%s-sequential-%d", run, i)
-				}
-				api.Add(post(key))
+				api.Add(post(map[bool]string{true: fmt.Sprintf("%s-sequential-%d", run, i), false: replayKey}[path == "unique"]))
 				get.Add(hit(ctx, one, vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: s.url + "/loadgen-http-baseline"})))
 				if path == "replay" {
 					cond.Add(hit(ctx, condPut, anyTarget))
@@ -574,10 +566,7 @@ func oneAtATime(ctx context.Context, s *system, rep *report, run string) error {
 		for _, m := range []*vegeta.Metrics{api, put, get, cond} {
 			m.Close()
 		}
-		keys := 1
-		if path == "unique" {
-			keys = int(api.Requests)
-		}
+		keys := map[string]int{"unique": int(api.Requests), "replay": 1}[path]
 		if len(put.Errors)+len(cond.Errors) > 0 || api.StatusCodes["201"] != int(api.Requests) || orders != keys || charges != keys {
 			rep.fail("one at a time, %s: %d distinct keys made %d orders and %d charges; statuses %s; DynamoDB errors %v %v",
 				path, keys, orders, charges, statuses(api), put.Errors, cond.Errors)
