@@ -658,18 +658,10 @@ func runStorm(ctx context.Context, sys *system, rep *report) error {
 			rcu, wcu, peakRCU, peakWCU, partitionRCU, partitionWCU)},
 		[]string{"waiters' polls (strongly consistent GetItem)", fmt.Sprintf("%d in all, at most %d in any one second", byOp["GetItem"], peakReads)})
 	m.p("On DynamoDB Local the claims queue behind one another; the duplicates polled the record %d times in all. The worst case on a real table is a first request that takes longer (a slow provider) while all %d wait: the engine's poll schedule (internal/idem: %s doubling to %s, each delay drawn between half and all of it) makes at most %d strongly consistent reads per waiter in the first second and %.1f per second after, so %d waiters read the one item at most %d times in the first second and %.0f times a second after (1 RCU each, items under 4 KB), against the partition's %d RCU/s: %s. Their %d claims are failed transactional writes on the same item, up to %.0f WCU at once (counted as attempted, %.0f WCU each: %s) against %d WCU/s: a burst that size is throttled and retried by the SDK whatever the polling does.\n",
-		byOp["GetItem"], n, shortDur(idem.PollFirst), shortDur(idem.PollMax), polls, steady, n, polls*n, steady*float64(n), partitionRCU,
+		byOp["GetItem"], n, idem.PollFirst, idem.PollMax, polls, steady, n, polls*n, steady*float64(n), partitionRCU,
 		map[bool]string{true: "within the limit", false: "over the limit in the first second"}[polls*n <= partitionRCU],
 		n, claimWCU*float64(n), claimWCU, claimFrom, partitionWCU)
 	return nil
-}
-
-// shortDur writes d as whole seconds or milliseconds ("1 s", "200 ms").
-func shortDur(d time.Duration) string {
-	if d%time.Second == 0 {
-		return fmt.Sprintf("%d s", d/time.Second)
-	}
-	return fmt.Sprintf("%d ms", d/time.Millisecond)
 }
 
 // pollsPerSecond is one waiter's polls in its first second and per second after, for a

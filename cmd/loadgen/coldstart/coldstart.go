@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"slices"
@@ -62,28 +62,25 @@ type Response struct {
 // waits for an Invoke's event; POST .../response or .../error answers it; POST .../init/error
 // fails it with ErrInit. Processes start one after the other, so inits do not compete.
 type Pool struct {
-	Started []time.Time     // when each process started
-	Inits   []time.Duration // each process's start to its first GET .../invocation/next
-	argv    []string
-	dir     string
-	env     []string
-	line    func(string) bool // sees each line of standard error; false: keep it for errors
-	procs   []*exec.Cmd
-	// answered counts the invocations answered: each sends its process back to GET next.
-	answered atomic.Int64
-	wg       sync.WaitGroup
-	srv      *http.Server
-	ln       net.Listener
-	events   chan invocation
-	initErrs chan []byte
-	arrived  chan struct{} // a GET next arrived (several arrivals before a receive: one value)
-	done     chan struct{}
-	once     sync.Once
-	seq      atomic.Int64
-	mu       sync.Mutex
-	nexts    []time.Time // arrivals of GET next
-	pending  map[string]chan Response
-	tail     []string
+	Started   []time.Time     // when each process started
+	Inits     []time.Duration // each process's start to its first GET .../invocation/next
+	argv, env []string
+	dir       string
+	line      func(string) bool // sees each line of standard error; false: keep it for errors
+	procs     []*exec.Cmd
+	answered  atomic.Int64 // invocations answered: each sends its process back to GET next
+	wg        sync.WaitGroup
+	srv       *httptest.Server
+	events    chan invocation
+	initErrs  chan []byte
+	arrived   chan struct{} // a GET next arrived (several arrivals before a receive: one value)
+	done      chan struct{}
+	once      sync.Once
+	seq       atomic.Int64
+	mu        sync.Mutex
+	nexts     []time.Time // arrivals of GET next
+	pending   map[string]chan Response
+	tail      []string
 }
 
 type invocation struct {
@@ -94,11 +91,7 @@ type invocation struct {
 // NewPool starts the Runtime API of a pool of argv (in dir, with env; line, if set, sees each
 // line of the processes' standard error), without processes.
 func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("coldstart: listen: %w", err)
-	}
-	p := &Pool{argv: argv, dir: dir, env: env, line: line, ln: ln, events: make(chan invocation), initErrs: make(chan []byte, 1),
+	p := &Pool{argv: argv, dir: dir, env: env, line: line, events: make(chan invocation), initErrs: make(chan []byte, 1),
 		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix+"/invocation/next", p.next)
@@ -112,8 +105,7 @@ func NewPool(argv []string, dir string, env []string, line func(string) bool) (*
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
-	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = p.srv.Serve(ln) }()
+	p.srv = httptest.NewServer(mux)
 	return p, nil
 }
 
@@ -130,7 +122,7 @@ func StartPool(ctx context.Context, n int, argv []string, dir string, env []stri
 }
 
 // Addr is the value of AWS_LAMBDA_RUNTIME_API: host:port, without a scheme.
-func (p *Pool) Addr() string { return p.ln.Addr().String() }
+func (p *Pool) Addr() string { return p.srv.Listener.Addr().String() }
 
 // Grow starts processes until the pool has n.
 func (p *Pool) Grow(ctx context.Context, n int) error {
@@ -293,8 +285,6 @@ func (p *Pool) Stop() (peakRSS int64) {
 	p.procs = nil
 	p.wg.Wait()
 	p.once.Do(func() { close(p.done) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = p.srv.Shutdown(ctx)
+	p.srv.Close()
 	return peakRSS
 }
