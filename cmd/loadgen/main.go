@@ -108,15 +108,12 @@ func main() {
 
 // report is REPORT.md in the making: each phase writes its section when it has measured.
 type report struct {
-	o                    options
-	log                  io.Writer
-	load, peer, capacity md
-	storm, cold          md
-	// failures are broken promises (orders or charges other than distinct keys): exit 1
-	failures []string
-	// what a later section quotes: the peer's DynamoDB requests by path, the replay's WCU
-	ptCalls   map[string]callStats
-	replayWCU float64
+	o                                 options
+	log                               io.Writer
+	load, peer, capacity, storm, cold md
+	failures                          []string             // broken promises: exit 1
+	ptCalls                           map[string]callStats // the peer's, by path, and
+	replayWCU                         float64              // the replay's WCU, quoted later
 }
 
 func (r *report) fail(format string, a ...any) {
@@ -450,10 +447,7 @@ func runLoad(ctx context.Context, s *system, rep *report) error {
 		base, baseP50 = append(base, row), append(baseP50, p50)
 		rep.logf("baseline PutItem (%s): p50 %s alone, %s at %d at once", label, row[1], row[4], o.clients)
 	}
-	stormKeys := o.stormKeys
-	if o.requests > 0 {
-		stormKeys = max(1, o.requests/o.clients)
-	}
+	stormKeys := cmp.Or(max(min(o.requests, 1), o.requests/o.clients), o.stormKeys) // -requests: -requests/-clients
 	scenarios := [][2]string{{"unique", "every request a new key: the first-time path (claim, order, charge, completion)"},
 		{"replay", "keys completed beforehand, sent again: the stored response is replayed"},
 		{"storm", "every client sends the same key at the same moment, key after key: one wins, the others wait and replay"}}
