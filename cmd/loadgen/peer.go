@@ -50,24 +50,23 @@ var paths = []string{pathFirst, pathReplay}
 
 // peerSide is one function of the side-by-side and what was measured of it.
 type peerSide struct {
-	name, about string
-	argv, env   []string
-	dir         string
-	pool        *coldstart.Pool
-	invoke      *http.Client
-	event       func(key string) []byte
-	seq, con    map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
-	conTime     map[string]time.Duration   // length of the concurrent phases
-	ids         map[string][]string        // Lambda request ids of the measured invocations
-	keys, bad   atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
-	replayKey   string
-	replayBody  []byte
-	mu          sync.Mutex
-	calls       map[string][]capacity.Call // by Lambda request id
-	stats       map[string]callStats
-	rss         int64
-	orders      int
-	charges     int
+	name, about     string
+	replayKey       string
+	argv, env       []string
+	dir             string
+	pool            *coldstart.Pool
+	invoke          *http.Client
+	event           func(key string) []byte
+	seq, con        map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
+	conTime         map[string]time.Duration   // length of the concurrent phases
+	ids             map[string][]string        // Lambda request ids of the measured invocations
+	keys, bad       atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
+	replayBody      []byte
+	mu              sync.Mutex
+	calls           map[string][]capacity.Call // by Lambda request id
+	stats           map[string]callStats
+	rss             int64
+	orders, charges int
 }
 
 // callStats are the DynamoDB requests of the invocations of one path.
@@ -84,10 +83,9 @@ func summarizeCalls(calls []capacity.Call, invocations int) callStats {
 		cs.rcu, cs.wcu = cs.rcu+r, cs.wcu+w
 		if computed {
 			cs.computed++
-		} else {
-			cs.returned++
 		}
 	}
+	cs.returned = cs.requests - cs.computed
 	return cs
 }
 
