@@ -635,9 +635,7 @@ func runStorm(ctx context.Context, sys *system, rep *report) error {
 	}
 	rep.logf("  %d duplicates in %s: %s, %d identical, %d 409 + Retry-After, orders %d, charges %d, DynamoDB %s",
 		n, elapsed.Round(time.Millisecond), statuses(closed(lat)), identical, retryAfter, madeOrders, charges, strings.Join(ops, ", "))
-	// The engine's schedule (internal/idem): PollFirst doubling to PollMax, each delay drawn
-	// between half and all of it, at worst its half. Each duplicate's claim is a cancelled
-	// transaction, as a replay's is.
+	// The engine's poll delays at worst (their half); each duplicate's claim fails as a replay's.
 	polls, steady := pollsPerSecond(idem.PollFirst/2, idem.PollMax/2)
 	claimWCU, claimFrom := 4.0, "two items under 1 KB in a transaction"
 	if rep.replayWCU > 0 {

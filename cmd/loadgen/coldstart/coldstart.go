@@ -30,8 +30,7 @@ var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.nor
 // to out, and returns the binary's size.
 func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, error) {
 	cmd := exec.CommandContext(ctx, "go", slices.Concat([]string{"build"}, BuildFlags, []string{"-o", out, pkg})...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("coldstart: go build %s (%s/%s): %w\n%s", pkg, goos, goarch, err, bytes.TrimSpace(b))
 	}
@@ -137,8 +136,7 @@ func (p *Pool) Grow(ctx context.Context, n int) error {
 func (p *Pool) startOne(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	// Every running process is back in GET next (one per process and per answer), so the next
-	// GET to arrive is the new process's.
+	// Once every running process is back in GET next (one per process and answer), the next is the new one's.
 	want := len(p.procs) + int(p.answered.Load())
 	for len(p.Nexts()) < want {
 		select {
