@@ -524,7 +524,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	}
 	_ = json.Unmarshal(serve("checkout without a card (for the webhook)", "/checkout", pendingBody, idem.KeyHeader, key+"-pending"), &pending)
 	raw, err := sys.event("webhook-stripe.json")
-	body, perr := webhookPayload(raw, "evt_capacity_"+randomID(), pending.OrderID)
+	body, _, perr := webhookEvent(raw, "evt_capacity_"+randomID(), pending.OrderID)
 	if err = cmp.Or(err, perr); err != nil {
 		return err
 	}
@@ -674,36 +674,29 @@ func (s *system) event(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join(s.root, "events", name))
 }
 
-// webhookPayload is events/webhook-stripe.json's body with event id id, about orderID ("": the file's).
-func webhookPayload(raw []byte, id, orderID string) ([]byte, error) {
-	var ev struct{ Body []byte } // base64
-	var p map[string]any
-	err := json.Unmarshal(raw, &ev)
-	if err == nil {
-		err = json.Unmarshal(ev.Body, &p)
+// webhookEvent is events/webhook-stripe.json (raw) with event id id, about orderID ("": the
+// file's), signed now with webhookSecret; body is its payload.
+func webhookEvent(raw []byte, id, orderID string) (body, event []byte, err error) {
+	var ev, p map[string]any
+	if err = json.Unmarshal(raw, &ev); err == nil {
+		b, _ := base64.StdEncoding.DecodeString(fmt.Sprint(ev["body"]))
+		err = json.Unmarshal(b, &p)
 	}
 	data, _ := p["data"].(map[string]any)
 	obj, _ := data["object"].(map[string]any)
 	meta, _ := obj["metadata"].(map[string]any)
-	if err != nil || meta == nil {
-		return nil, fmt.Errorf("events/webhook-stripe.json: no data.object.metadata (%v)", err)
+	h, _ := ev["headers"].(map[string]any)
+	if err != nil || meta == nil || h == nil {
+		return nil, nil, fmt.Errorf("events/webhook-stripe.json: no headers or data.object.metadata (%v)", err)
 	}
 	if p["id"] = id; orderID != "" {
 		meta["order_id"] = orderID
 	}
-	return json.Marshal(p)
-}
-
-// webhookEvent is events/webhook-stripe.json carrying body, signed now with webhookSecret.
-func webhookEvent(raw, body []byte) ([]byte, error) {
-	var ev map[string]any
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, err
-	}
-	h, _ := ev["headers"].(map[string]any)
+	body, _ = json.Marshal(p)
 	h["stripe-signature"], h["content-length"] = webhook.SignStripe(webhookSecret, time.Now(), body), strconv.Itoa(len(body))
 	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(body), true
-	return json.Marshal(ev)
+	event, err = json.Marshal(ev)
+	return body, event, err
 }
 
 // runColdstart builds the checkout and webhook bootstraps (this machine's, and linux/arm64 for
@@ -739,13 +732,11 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		}
 		inits, firsts, codes, rss, last := &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0), ""
 		for i := range rep.o.coldRuns {
-			var event []byte
-			if name == "CheckoutFunction" {
-				event = checkoutEvent(fmt.Sprintf("coldstart-%s-%d", run, i))
-			} else if body, err := webhookPayload(raw, fmt.Sprintf("evt_coldstart_%s_%d", run, i), orderIDs[i%len(orderIDs)]); err != nil {
-				return err
-			} else if event, err = webhookEvent(raw, body); err != nil {
-				return err
+			event := checkoutEvent(fmt.Sprintf("coldstart-%s-%d", run, i))
+			if name == "WebhookFunction" {
+				if _, event, err = webhookEvent(raw, fmt.Sprintf("evt_coldstart_%s_%d", run, i), orderIDs[i%len(orderIDs)]); err != nil {
+					return err
+				}
 			}
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			p, err := coldstart.StartPool(cctx, 1, []string{bin}, filepath.Dir(bin), fenv, nil)
