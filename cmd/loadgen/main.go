@@ -354,27 +354,27 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 		fmt.Fprintln(log, "starting DynamoDB Local ...")
 		d, err := testenv.StartDynamoDB("")
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		s.closers, s.endpoint, s.where = append(s.closers, d.Stop), d.Endpoint, "DynamoDB Local (in memory, started by loadgen)"
 	}
 	if s.root, err = moduleRoot(); err != nil {
-		return nil, err
+		return s, err
 	}
 	if s.cfg, err = config.FromEnv(); err != nil {
-		return nil, err
+		return s, err
 	}
 	// Charges are counted on the local provider; the access log is encoded as in production.
 	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"
 	catalog := fmt.Sprintf("%s/loadgen-catalog-%d.json", os.TempDir(), os.Getpid())
 	s.closers = append(s.closers, func() { _ = os.Remove(catalog) })
 	if err := errors.Join(os.WriteFile(catalog, []byte(benchCatalog), 0o600), os.Setenv(app.EnvCatalogFile, catalog)); err != nil {
-		return nil, err
+		return s, err
 	}
 	s.counter = &ddb.Counter{}
 	h, deps, cfg, err := localAPI(ctx, s, fmt.Sprintf("loadgen-%d-%d", os.Getpid(), time.Now().Unix()), s.counter.Option())
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	srv := httptest.NewServer(h)
 	s.cfg, s.ddb, s.payments, s.closers = cfg, deps.DynamoDB, deps.Payments.(*payment.Local), append(s.closers, srv.Close)

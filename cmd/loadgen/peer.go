@@ -611,14 +611,12 @@ func runStorm(ctx context.Context, sys *system, rep *report) error {
 		rep.fail("storm: %d orders and %d charges for one key; %d answers neither the first answer byte for byte nor a 409 with Retry-After (%s)",
 			madeOrders, charges, bad, statuses(closed(lat)))
 	}
-	byOp := map[string]int{}
+	byOp, peakReads := map[string]int{}, 0
 	var rcu, wcu, peakRCU, peakWCU float64
-	peakReads := 0
 	for i, c := range calls { // the most units and GetItems in any second starting at a request
 		r, w, _ := c.Units()
 		rcu, wcu, byOp[c.Op] = rcu+r, wcu+w, byOp[c.Op]+1
-		var sr, sw float64
-		reads := 0
+		sr, sw, reads := 0.0, 0.0, 0
 		for j := range calls {
 			if d := at[j].Sub(at[i]); d >= 0 && d < time.Second {
 				r, w, _ := calls[j].Units()
