@@ -483,11 +483,7 @@ func runLoad(ctx context.Context, s *system, rep *report) error {
 		if closed(m); orders != keys || charges != keys {
 			rep.fail("%s: %d distinct keys made %d orders and %d charges", name, keys, orders, charges)
 		}
-		if i+1 < len(scenarios) {
-			baseline("between " + name + " and " + scenarios[i+1][0])
-		} else {
-			baseline("after " + name)
-		}
+		baseline(map[bool]string{true: "between " + name + " and " + scenarios[min(i+1, len(scenarios)-1)][0], false: "after " + name}[i+1 < len(scenarios)])
 		p50 := 2 * float64(m.Latencies.P50)
 		rows = append(rows, []string{name, fmt.Sprint(m.Requests), fmt.Sprintf("%.0f", perSecond(m.Requests, elapsed)), ms(m.Latencies.P50), ms(m.Latencies.P95),
 			ms(m.Latencies.P99), ms(m.Latencies.Max), statuses(m), fmt.Sprintf("%.2f", float64(ddbReqs)/float64(m.Requests)), fmt.Sprint(keys), fmt.Sprint(orders),
