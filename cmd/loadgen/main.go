@@ -296,8 +296,6 @@ func checkouts(url string, key func(i uint64) string) vegeta.Targeter {
 
 func closed(m *vegeta.Metrics) *vegeta.Metrics { m.Close(); return m }
 
-func perSecond(n uint64, d time.Duration) float64 { return float64(n) / d.Seconds() }
-
 // statuses is "201 x8, error x1" (error: no answer).
 func statuses(m *vegeta.Metrics) string {
 	var out []string
@@ -485,7 +483,7 @@ func runLoad(ctx context.Context, s *system, rep *report) error {
 		}
 		baseline(map[bool]string{true: "between " + name + " and " + scenarios[min(i+1, len(scenarios)-1)][0], false: "after " + name}[i+1 < len(scenarios)])
 		p50 := 2 * float64(m.Latencies.P50)
-		rows = append(rows, []string{name, fmt.Sprint(m.Requests), fmt.Sprintf("%.0f", perSecond(m.Requests, elapsed)), ms(m.Latencies.P50), ms(m.Latencies.P95),
+		rows = append(rows, []string{name, fmt.Sprint(m.Requests), fmt.Sprintf("%.0f", float64(m.Requests)/elapsed.Seconds()), ms(m.Latencies.P50), ms(m.Latencies.P95),
 			ms(m.Latencies.P99), ms(m.Latencies.Max), statuses(m), fmt.Sprintf("%.2f", float64(ddbReqs)/float64(m.Requests)), fmt.Sprint(keys), fmt.Sprint(orders),
 			fmt.Sprint(charges), fmt.Sprintf("%.1f x", p50/(baseP50[i][0]+baseP50[i+1][0])), fmt.Sprintf("%.2f x", p50/(baseP50[i][1]+baseP50[i+1][1]))})
 		rep.logf("%s", strings.Join(rows[len(rows)-1], "  "))

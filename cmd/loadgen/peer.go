@@ -300,7 +300,7 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		row(path+" p50"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P50) }, msf, 0)
 		row(path+" p99"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P99) }, msf, 0)
 		row(map[string]string{pathFirst: "first requests", pathReplay: "replays"}[path]+" per second"+clients,
-			func(s *peerSide) float64 { return perSecond(s.con[path].Requests, s.conTime[path]) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
+			func(s *peerSide) float64 { return float64(s.con[path].Requests) / s.conTime[path].Seconds() }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
 	}
 	for _, path := range paths {
 		row("DynamoDB requests per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }, num, 0)
@@ -308,7 +308,13 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		row("read units per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(c.rcu) }, num, 0)
 	}
 	row("peak memory (largest VmHWM of the processes)", func(s *peerSide) float64 { return float64(s.rss) }, func(v float64) string { return mib(int64(v)) }, 0)
-	inits := func(s *peerSide) *vegeta.Metrics { return durations(s.pool.Inits) }
+	inits := func(s *peerSide) *vegeta.Metrics {
+		m := &vegeta.Metrics{}
+		for _, v := range s.pool.Inits {
+			m.Add(&vegeta.Result{Latency: v})
+		}
+		return closed(m)
+	}
 	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { return float64(inits(s).Latencies.P50) }, msf, 0)
 	row("cold init max", func(s *peerSide) float64 { return float64(inits(s).Latencies.Max) }, msf, 0)
 	rows = append(rows, []string{"distinct keys / orders / PaymentIntents", fmt.Sprintf("%d / %d / %d", g.keys.Load(), g.orders, g.charges),
@@ -322,15 +328,6 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		met(req(g, pathFirst) <= req(pt, pathFirst) && req(g, pathReplay) <= req(pt, pathReplay)))
 	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
 		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
-}
-
-// durations sums d up as vegeta metrics (latencies).
-func durations(d []time.Duration) *vegeta.Metrics {
-	m := &vegeta.Metrics{}
-	for _, v := range d {
-		m.Add(&vegeta.Result{Latency: v})
-	}
-	return closed(m)
 }
 
 // verdict says whether ours/peer <= target.
