@@ -7,11 +7,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,12 +30,13 @@ import (
 	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/orders"
+	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/testenv"
+	"github.com/checkout-idem/checkout/internal/webhook"
 )
 
-// Side by side: each side takes peerSlices turns under load (short alternating slices, so the
-// drift of a shared machine falls on both alike); the targets are ratios of our p50 to the
-// peer's (issue #21).
+// Each side takes peerSlices alternating turns under load (drift falls on both alike); the
+// targets are ratios of our p50 to the peer's (issue #21).
 const (
 	peerSlices   = 4
 	peerDir      = "bench/powertools"
@@ -44,24 +50,23 @@ var paths = []string{pathFirst, pathReplay}
 
 // peerSide is one function of the side-by-side and what was measured of it.
 type peerSide struct {
-	name, about string
-	argv, env   []string
-	dir         string
-	pool        *coldstart.Pool
-	invoke      *http.Client
-	event       func(key string) []byte
-	seq, con    map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
-	conTime     map[string]time.Duration   // length of the concurrent phases
-	ids         map[string][]string        // Lambda request ids of the measured invocations
-	keys, bad   atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
-	replayKey   string
-	replayBody  []byte
-	mu          sync.Mutex
-	calls       map[string][]capacity.Call // by Lambda request id
-	stats       map[string]callStats
-	rss         int64
-	orders      int
-	charges     int
+	name, about     string
+	replayKey       string
+	argv, env       []string
+	dir             string
+	pool            *coldstart.Pool
+	invoke          *http.Client
+	event           func(key string) []byte
+	seq, con        map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
+	conTime         map[string]time.Duration   // length of the concurrent phases
+	ids             map[string][]string        // Lambda request ids of the measured invocations
+	keys, bad       atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
+	replayBody      []byte
+	mu              sync.Mutex
+	calls           map[string][]capacity.Call // by Lambda request id
+	stats           map[string]callStats
+	rss             int64
+	orders, charges int
 }
 
 // callStats are the DynamoDB requests of the invocations of one path.
@@ -78,10 +83,9 @@ func summarizeCalls(calls []capacity.Call, invocations int) callStats {
 		cs.rcu, cs.wcu = cs.rcu+r, cs.wcu+w
 		if computed {
 			cs.computed++
-		} else {
-			cs.returned++
 		}
 	}
+	cs.returned = cs.requests - cs.computed
 	return cs
 }
 
@@ -100,19 +104,19 @@ func (s *peerSide) line(l string) bool {
 	return ok
 }
 
-// client invokes the function: the request's Idempotency-Key goes into the event; the answer's
-// status and body come back, with its invocation id in Request-Id.
+// client invokes the function with the request's Idempotency-Key in the event; the answer's
+// status and body come back, its invocation id in Request-Id.
 func (s *peerSide) client(ctx context.Context) *http.Client {
 	return fnClient(func(r *http.Request) (*http.Response, error) {
 		resp, err := s.pool.Invoke(ctx, s.event(r.Header.Get(idem.KeyHeader)))
 		if err != nil {
 			return nil, err
 		}
-		code := answerStatus(resp.Body)
+		code, body := answered(resp.Body)
 		if resp.Error {
 			code = http.StatusBadGateway
 		}
-		return answer(code, answeredBody(resp.Body), http.Header{"Request-Id": {resp.RequestID}}), nil
+		return answer(code, body, http.Header{"Request-Id": {resp.RequestID}}), nil
 	}).client()
 }
 
@@ -128,9 +132,8 @@ func (s *peerSide) target(path string) vegeta.Targeter {
 	}
 }
 
-// check counts a bad answer (not 201, or a replay unlike the first answer) and, when into is
-// not nil, adds the result to it; the DynamoDB requests are those of the invocations one at a
-// time (ids), as the execution environments of the concurrent phase start with a cold cache.
+// check counts a bad answer (not 201, or a replay unlike the first) and adds r to into (if
+// any); ids keeps the request ids whose DynamoDB requests count (one at a time: warm caches).
 func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vegeta.Result) {
 	return func(r *vegeta.Result) {
 		if r.Code != http.StatusCreated || (path == pathReplay && !bytes.Equal(r.Body, s.replayBody)) {
@@ -145,20 +148,13 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 	}
 }
 
-// runPeer starts both functions as pools of execution environments and measures them one
-// request at a time (interleaved) and under o.clients concurrent clients.
+// runPeer runs both functions as pools of execution environments, one request at a time
+// (interleaved), then under o.clients clients.
 func runPeer(ctx context.Context, sys *system, rep *report) error {
-	o := rep.o
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
+	o, root := rep.o, sys.root
 	node, err := exec.LookPath("node")
-	if err != nil {
-		return fmt.Errorf("node is required for the Powertools peer: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(root, peerDir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil {
-		return fmt.Errorf("%s/node_modules is missing: run `make bench-deps` (npm ci)", peerDir)
+	if _, serr := os.Stat(filepath.Join(root, peerDir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil || serr != nil {
+		return fmt.Errorf("the Powertools peer needs node and %s/node_modules (`make bench-deps`): %v", peerDir, cmp.Or(err, serr))
 	}
 	stripe := startFakeStripe()
 	defer stripe.Close()
@@ -169,12 +165,10 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	defer os.RemoveAll(dir)
 	rep.logf("side by side: building the Go function, starting both pools ...")
 	bin := filepath.Join(dir, "bootstrap")
-	if _, err := coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin); err != nil {
-		return err
-	}
-	template, err := readEvent("checkout.json")
-	event, err := checkoutEvents(template, err)
-	if err != nil {
+	_, err = coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin)
+	template, terr := sys.event("checkout.json")
+	event, terr := checkoutEvents(template, terr)
+	if err = cmp.Or(err, terr); err != nil {
 		return err
 	}
 	run := "peer-" + randomID()
@@ -198,16 +192,14 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	sides := []*peerSide{g, pt}
 	for i, s := range sides {
 		s.event, s.replayKey, s.calls, s.ids, s.conTime = event, fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
-		s.seq = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
-		s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
-		// One execution environment for the one-at-a-time phase (as Lambda reuses a warm one for
-		// sequential requests); grown to o.clients for the concurrent phase.
+		s.seq, s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}, map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
+		// One execution environment one at a time (Lambda reuses a warm one), o.clients later.
 		if s.pool, err = coldstart.StartPool(ctx, 1, s.argv, s.dir, s.env, s.line); err != nil {
 			return err
 		}
 		defer s.pool.Stop()
 		s.invoke = s.client(ctx)
-		r := hit(ctx, s.invoke, vegeta.Target{Method: http.MethodPost, URL: "http://lambda/", Header: http.Header{idem.KeyHeader: {s.replayKey}}})
+		r := hit(ctx, s.invoke, s.target(pathReplay))
 		if r.Code != http.StatusCreated {
 			return fmt.Errorf("%s answered %d %s %s", s.name, r.Code, r.Error, r.Body)
 		}
@@ -219,13 +211,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)] // alternate which side goes first
 				for _, path := range paths {
-					var t vegeta.Target
-					_ = s.target(path)(&t)
-					into := s.seq[path]
-					if !measure {
-						into = nil
-					}
-					s.check(path, into, measure)(hit(ctx, s.invoke, t))
+					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.invoke, s.target(path)))
 				}
 			}
 		}
@@ -269,8 +255,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		if s.orders, err = testenv.ScanCount(ctx, sys.ddb, tables[2*i+1].Name); err != nil {
 			return err
 		}
-		// The provider keys: the Go function's "checkout-" and the scoped key (hex), the peer's
-		// "checkout-" and its order id.
+		// The provider keys: ours "checkout-<scoped key, hex>", the peer's "checkout-<order id>".
 		s.charges = stripe.created(func(k string) bool { return strings.HasPrefix(k, "checkout-ord_") == (s == pt) })
 		if k := int(s.keys.Load()); s.orders != k || s.charges != k {
 			rep.fail("side by side, %s: %d distinct keys made %d orders and %d charges", s.name, k, s.orders, s.charges)
@@ -315,7 +300,7 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		row(path+" p50"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P50) }, msf, 0)
 		row(path+" p99"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P99) }, msf, 0)
 		row(map[string]string{pathFirst: "first requests", pathReplay: "replays"}[path]+" per second"+clients,
-			func(s *peerSide) float64 { return perSecond(s.con[path].Requests, s.conTime[path]) }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
+			func(s *peerSide) float64 { return float64(s.con[path].Requests) / s.conTime[path].Seconds() }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
 	}
 	for _, path := range paths {
 		row("DynamoDB requests per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }, num, 0)
@@ -323,7 +308,13 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		row("read units per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(c.rcu) }, num, 0)
 	}
 	row("peak memory (largest VmHWM of the processes)", func(s *peerSide) float64 { return float64(s.rss) }, func(v float64) string { return mib(int64(v)) }, 0)
-	inits := func(s *peerSide) *vegeta.Metrics { return durations(s.pool.Inits) }
+	inits := func(s *peerSide) *vegeta.Metrics {
+		m := &vegeta.Metrics{}
+		for _, v := range s.pool.Inits {
+			m.Add(&vegeta.Result{Latency: v})
+		}
+		return closed(m)
+	}
 	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { return float64(inits(s).Latencies.P50) }, msf, 0)
 	row("cold init max", func(s *peerSide) float64 { return float64(inits(s).Latencies.Max) }, msf, 0)
 	rows = append(rows, []string{"distinct keys / orders / PaymentIntents", fmt.Sprintf("%d / %d / %d", g.keys.Load(), g.orders, g.charges),
@@ -337,15 +328,6 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		met(req(g, pathFirst) <= req(pt, pathFirst) && req(g, pathReplay) <= req(pt, pathReplay)))
 	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
 		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
-}
-
-// durations sums d up as vegeta metrics (latencies).
-func durations(d []time.Duration) *vegeta.Metrics {
-	m := &vegeta.Metrics{}
-	for _, v := range d {
-		m.Add(&vegeta.Result{Latency: v})
-	}
-	return closed(m)
 }
 
 // verdict says whether ours/peer <= target.
@@ -370,8 +352,8 @@ func peerPackages(dir string) string {
 	return strings.Join(out, ", ")
 }
 
-// checkoutEvents returns a function writing the events/checkout.json template (unless err,
-// the error of reading it) with an Idempotency-Key, without parsing the template again.
+// checkoutEvents writes the events/checkout.json template (unless err, that of reading it)
+// with an Idempotency-Key, without parsing the template again.
 func checkoutEvents(template []byte, err error) (func(key string) []byte, error) {
 	var ev map[string]any
 	if err = cmp.Or(err, json.Unmarshal(template, &ev)); err != nil {
@@ -391,28 +373,18 @@ func checkoutEvents(template []byte, err error) (func(key string) []byte, error)
 	}, err
 }
 
-// answeredBody is the body of an API Gateway payload 2.0 response, or nil.
-func answeredBody(resp []byte) []byte {
+// answered is the status and body of an API Gateway payload 2.0 response.
+func answered(resp []byte) (int, []byte) {
 	var r struct {
+		StatusCode      int    `json:"statusCode"`
 		Body            string `json:"body"`
 		IsBase64Encoded bool   `json:"isBase64Encoded"`
 	}
-	if json.Unmarshal(resp, &r) != nil {
-		return nil
-	}
-	if !r.IsBase64Encoded {
-		return []byte(r.Body)
+	if json.Unmarshal(resp, &r) != nil || !r.IsBase64Encoded {
+		return r.StatusCode, []byte(r.Body)
 	}
 	body, _ := base64.StdEncoding.DecodeString(r.Body)
-	return body
-}
-
-func answerStatus(resp []byte) int {
-	var r struct {
-		StatusCode int `json:"statusCode"`
-	}
-	_ = json.Unmarshal(resp, &r)
-	return r.StatusCode
+	return r.StatusCode, body
 }
 
 // moduleRoot is the folder of the go.mod of the working directory.
@@ -423,3 +395,397 @@ func moduleRoot() (string, error) {
 	}
 	return "", fmt.Errorf("go.mod not found (%v): run loadgen from the repository", err)
 }
+
+// fakeStripe is the one endpoint both peer functions charge (POST /v1/payment_intents), with
+// Stripe's idempotency by Idempotency-Key; it keeps the PaymentIntents by key, to count them.
+type fakeStripe struct {
+	*httptest.Server
+	mu    sync.Mutex
+	byKey map[string][]byte
+}
+
+func startFakeStripe() *fakeStripe {
+	f := &fakeStripe{byKey: map[string][]byte{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost || r.URL.Path != "/v1/payment_intents" {
+			http.Error(w, fmt.Sprint("fake Stripe: ", r.Method, r.URL.Path, err), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		key, id := r.Header.Get("Idempotency-Key"), fmt.Sprintf("pi_bench%016d", len(f.byKey))
+		if b, ok := f.byKey[key]; ok && key != "" {
+			w.Header().Set("Idempotent-Replayed", "true")
+			_, _ = w.Write(b)
+			return
+		}
+		amount, form := 0, r.PostForm.Get
+		_, _ = fmt.Sscan(form("amount"), &amount)
+		b, _ := json.Marshal(map[string]any{"id": id, "object": "payment_intent", "amount": amount, "currency": form("currency"), "status": "succeeded",
+			"client_secret": id + "_secret_bench", "livemode": false, "payment_method": form("payment_method"), "metadata": map[string]string{"order_id": form("metadata[order_id]")}})
+		if key != "" {
+			f.byKey[key] = b
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	return f
+}
+
+// created is the number of PaymentIntents created with an Idempotency-Key that match accepts.
+func (f *fakeStripe) created(match func(key string) bool) (n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.byKey {
+		if match(k) {
+			n++
+		}
+	}
+	return n
+}
+
+// DynamoDB on-demand prices (Standard, USD per million request units, since 1 November 2024,
+// checked against stored copies of the pricing pages), Stripe's US card price on the bench's
+// checkout, a table's per-partition limits, the cold start targets.
+const (
+	priceWRU, priceRRU         = 0.625, 0.125
+	priceRegion, priceChecked  = "US East (N. Virginia), us-east-1", "2026-11-30"
+	stripeFee, checkoutUSD     = 0.029*checkoutUSD + 0.30, 19.99
+	partitionRCU, partitionWCU = 3000, 1000
+	targetSize, targetInit     = 10_000_000, 50 * time.Millisecond
+	webhookSecret              = "whsec_loadgen_only" // signs every webhook event of loadgen
+)
+
+func perMillion(rcu, wcu float64) float64 { return rcu*priceRRU + wcu*priceWRU }
+
+// recorder keeps the DynamoDB requests of a client (capacity.Option) and when they ended.
+type recorder struct {
+	mu    sync.Mutex
+	calls []capacity.Call
+	at    []time.Time
+}
+
+func (r *recorder) record(c capacity.Call) {
+	r.mu.Lock()
+	r.calls, r.at = append(r.calls, c), append(r.at, time.Now())
+	r.mu.Unlock()
+}
+
+func (r *recorder) take() ([]capacity.Call, []time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, at := r.calls, r.at
+	r.calls, r.at = nil, nil
+	return c, at
+}
+
+// measureCapacity runs each operation once through the HTTP handlers on fresh tables: a
+// checkout, its replay, a checkout without a card, the webhook paying it, its redelivery.
+func measureCapacity(ctx context.Context, sys *system, rep *report) error {
+	rep.logf("capacity: one operation at a time, consumed capacity asked of DynamoDB ...")
+	rec := &recorder{}
+	h, _, _, err := localAPI(ctx, sys, "capacity-"+randomID(), capacity.Option(rec.record))
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"operation", "DynamoDB requests", "RCU", "WCU", "computed / returned", "what Local returned (CU)", "requests"}}
+	var ops []callStats
+	serve := func(name, path, body string, header ...string) []byte {
+		rec.take()
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(header[0], header[1])
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		calls, _ := rec.take()
+		cs, localCU, reqs := summarizeCalls(calls, 1), 0.0, []string{}
+		for _, c := range calls {
+			localCU += max(c.CU, 0) // transactions repeated per table
+			if reqs = append(reqs, c.Op); !c.OK {
+				reqs[len(reqs)-1] += " (" + strings.TrimSuffix(c.Err, "Exception") + ")"
+			}
+		}
+		if w.Code != http.StatusCreated && w.Code != http.StatusOK {
+			rep.fail("capacity, %s: status %d: %s", name, w.Code, strings.TrimSpace(w.Body.String()))
+		}
+		ops = append(ops, cs)
+		rows = append(rows, []string{name, fmt.Sprint(cs.requests), fmt.Sprintf("%.1f", cs.rcu), fmt.Sprintf("%.1f", cs.wcu),
+			fmt.Sprintf("%d / %d", cs.computed, cs.returned), fmt.Sprintf("%.1f", localCU), strings.Join(reqs, ", ")})
+		return w.Body.Bytes()
+	}
+	key := "capacity-" + randomID()
+	serve("checkout, first request", "/checkout", checkoutBody, idem.KeyHeader, key)
+	serve("checkout, replay", "/checkout", checkoutBody, idem.KeyHeader, key)
+	var pending struct {
+		OrderID string `json:"order_id"`
+	}
+	_ = json.Unmarshal(serve("checkout without a card (for the webhook)", "/checkout", pendingBody, idem.KeyHeader, key+"-pending"), &pending)
+	raw, err := sys.event("webhook-stripe.json")
+	body, _, perr := webhookEvent(raw, "evt_capacity_"+randomID(), pending.OrderID)
+	if err = cmp.Or(err, perr); err != nil {
+		return err
+	}
+	for _, name := range []string{"webhook delivery", "webhook, duplicate delivery"} {
+		serve(name, "/webhooks", string(body), "Stripe-Signature", webhook.SignStripe(webhookSecret, time.Now(), body))
+	}
+	for _, path := range paths {
+		if cs, ok := rep.ptCalls[path]; ok {
+			rows = append(rows, []string{fmt.Sprintf("Powertools peer, %s (mean of %d)", path, cs.invocations), fmt.Sprintf("%.2f", cs.per(float64(cs.requests))),
+				fmt.Sprintf("%.2f", cs.per(cs.rcu)), fmt.Sprintf("%.2f", cs.per(cs.wcu)), fmt.Sprintf("%d / %d", cs.computed, cs.returned), "–", "from the side-by-side"})
+		}
+	}
+	rows = append(rows, []string{"reconciler, per stuck order (calculated)", "a share of 1 Query + 1 UpdateItem", "≤ 0.125", "about 2", "calculated", "–",
+		"calculated from the documented rules, not measured: the pass lists stuck orders with an eventually consistent Query on the sparse GSI `" + orders.OpenIndex + "` (one per open status; 0.5 RCU per 4 KB returned, at least 0.5 RCU per Query), shared by a page of up to RECONCILE_LIMIT orders, then settles each with one conditional UpdateItem (about 1 WCU for an order under 1 KB, plus 1 WCU for the index entry it removes when the order leaves created or pending): about 2 WCU and at most 0.125 RCU per stuck order (four orders under 1 KB to 4 KB), plus the Queries' floor of 0.5 RCU each, which a pass pays even when nothing is stuck"})
+	m := &rep.capacity
+	m.p("## Capacity units per operation\n")
+	m.p("Each operation once, one at a time, through the HTTP handlers on fresh tables, with the capacity middleware on the DynamoDB client (every request asks `ReturnConsumedCapacity=TOTAL`). DynamoDB Local returns consumed capacity for successful single-item requests (PutItem, UpdateItem, GetItem: they match the documented rules); it returns nothing for a failed condition (the answer is an error) and, for a transaction, repeats the whole transaction's units once per table it touches. Those are **computed** from the documented rules: 1 WCU per KB written (rounded up), 2 per KB in a transaction (every item, ConditionCheck included; an Update or ConditionCheck whose item was not returned counts 1 KB); a failed conditional write consumes 1 WCU per KB of the existing item; a strongly consistent read 1 RCU per 4 KB. A cancelled transaction is counted as the transactional write it attempted: an upper bound, since the documentation does not state what a cancelled transaction is charged.\n")
+	m.table("lrrrlrl", rows...)
+	first, replay, hook, dup := ops[0], ops[1], ops[3], ops[4]
+	rep.replayWCU = replay.wcu
+	rows = [][]string{{"per million", "RCU", "WCU", "cost (USD)"}}
+	line := func(label string, r, w float64) {
+		rows = append(rows, []string{label, fmt.Sprintf("%.1f M", r), fmt.Sprintf("%.1f M", w), fmt.Sprintf("%.2f", perMillion(r, w))})
+	}
+	line("checkouts (first request only)", first.rcu, first.wcu)
+	line("checkouts + one webhook delivery each", first.rcu+hook.rcu, first.wcu+hook.wcu)
+	line("… + one replay and one duplicate delivery each (a retrying client, a redelivering provider)", first.rcu+hook.rcu+replay.rcu+dup.rcu, first.wcu+hook.wcu+replay.wcu+dup.wcu)
+	pt, peer := rep.ptCalls[pathFirst]
+	if peer {
+		line("Powertools peer's checkouts (first request only)", pt.per(pt.rcu), pt.per(pt.wcu))
+	}
+	m.p("### On-demand cost per million checkouts\n")
+	m.p("Prices: $%.3f per million write request units and $%.3f per million read request units, on-demand, Standard table class, %s, as listed on aws.amazon.com/dynamodb/pricing/on-demand/ since AWS halved on-demand prices on 1 November 2024 (checked %s against stored copies of the pricing pages, not the live page; check the page before relying on it). Storage, backups, streams and data transfer are not included.\n",
+		priceWRU, priceRRU, priceRegion, priceChecked)
+	m.table("lrrr", rows...)
+	if extra := perMillion(first.rcu, first.wcu) - perMillion(pt.per(pt.rcu), pt.per(pt.wcu)); peer {
+		m.p("What the extra safety costs: our first request writes %.1f WCU against the peer's %.1f (the claim is a transaction that writes the order in state created, the completion a transaction that settles it: every item counts twice), **$%.2f more per million checkouts**. The payment itself, at Stripe's standard US card price (2.9%% + $0.30) on the bench's $%.2f checkout, costs $%.2f each: $%s per million, %s times the extra DynamoDB cost.\n",
+			first.wcu, pt.per(pt.wcu), extra, checkoutUSD, stripeFee, commas(stripeFee*1e6), commas(math.Round(stripeFee*1e6/extra)))
+	}
+	return nil
+}
+
+// commas writes v rounded with thousands separators.
+func commas(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 0, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// runStorm sends n requests with one new key at once (n workers, n connections) to a fresh
+// API and checks one order, one charge, and every other answer the first byte for byte or a
+// 409 with Retry-After.
+func runStorm(ctx context.Context, sys *system, rep *report) error {
+	n := rep.o.bigStorm
+	rep.logf("storm: %d concurrent duplicates of one key ...", n)
+	rec := &recorder{}
+	h, deps, cfg, err := localAPI(ctx, sys, "storm-"+randomID(), capacity.Option(rec.record))
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	key, lat, first, identical, retryAfter := "storm-"+randomID(), &vegeta.Metrics{}, []byte(nil), 0, 0
+	rec.take() // table creation is not part of the storm
+	elapsed := attack(ctx, httpClient(n), n, n, 0, checkouts(srv.URL, func(uint64) string { return key }), func(r *vegeta.Result) {
+		switch lat.Add(r); {
+		case r.Code == http.StatusCreated && first == nil:
+			first, identical = r.Body, 1
+		case r.Code == http.StatusCreated && bytes.Equal(r.Body, first):
+			identical++
+		case r.Code == http.StatusConflict && r.Headers.Get("Retry-After") != "":
+			retryAfter++
+		}
+	})
+	calls, at := rec.take()
+	charges := deps.Payments.(*payment.Local).Created()
+	madeOrders, err := testenv.ScanCount(ctx, deps.DynamoDB, cfg.OrdersTable)
+	if err != nil {
+		return err
+	}
+	if bad := n - identical - retryAfter; bad > 0 || madeOrders != 1 || charges != 1 {
+		rep.fail("storm: %d orders and %d charges for one key; %d answers neither the first answer byte for byte nor a 409 with Retry-After (%s)",
+			madeOrders, charges, bad, statuses(closed(lat)))
+	}
+	byOp, peakReads := map[string]int{}, 0
+	var rcu, wcu, peakRCU, peakWCU float64
+	for i, c := range calls { // the most units and GetItems in any second starting at a request
+		r, w, _ := c.Units()
+		rcu, wcu, byOp[c.Op] = rcu+r, wcu+w, byOp[c.Op]+1
+		sr, sw, reads := 0.0, 0.0, 0
+		for j := range calls {
+			if d := at[j].Sub(at[i]); d >= 0 && d < time.Second {
+				r, w, _ := calls[j].Units()
+				if sr, sw = sr+r, sw+w; calls[j].Op == "GetItem" {
+					reads++
+				}
+			}
+		}
+		peakRCU, peakWCU, peakReads = max(peakRCU, sr), max(peakWCU, sw), max(peakReads, reads)
+	}
+	var ops []string
+	for _, op := range slices.Sorted(maps.Keys(byOp)) {
+		ops = append(ops, fmt.Sprintf("%s %d", op, byOp[op]))
+	}
+	rep.logf("  %d duplicates in %s: %s, %d identical, %d 409 + Retry-After, orders %d, charges %d, DynamoDB %s",
+		n, elapsed.Round(time.Millisecond), statuses(closed(lat)), identical, retryAfter, madeOrders, charges, strings.Join(ops, ", "))
+	// The engine's poll delays at worst (their half); each duplicate's claim fails as a replay's.
+	polls, steady := pollsPerSecond(idem.PollFirst/2, idem.PollMax/2)
+	claimWCU, claimFrom := 4.0, "two items under 1 KB in a transaction"
+	if rep.replayWCU > 0 {
+		claimWCU, claimFrom = rep.replayWCU, "as the capacity table's replay"
+	}
+	m := &rep.storm
+	m.p("## A storm on one key\n")
+	m.p("%d requests with one new Idempotency-Key, sent at once (%d vegeta workers, started before the first request, one request each) from %d connections to the checkout API on loopback (internal/localapi over a fresh DynamoDB Local table, the local payment provider), IDEMPOTENCY_WAIT at its default.\n", n, n, n)
+	m.table("ll", []string{"", ""}, []string{"wall time", elapsed.Round(time.Millisecond).String()},
+		[]string{"statuses", strings.ReplaceAll(statuses(lat), " x", " × ")},
+		[]string{"first answer + byte-identical replays", fmt.Sprintf("1 + %d", max(identical-1, 0))},
+		[]string{"409 with Retry-After", fmt.Sprint(retryAfter)}, []string{"orders / charges", fmt.Sprintf("%d / %d", madeOrders, charges)},
+		[]string{"latency p50 / p99", ms(lat.Latencies.P50) + " / " + ms(lat.Latencies.P99)},
+		[]string{"DynamoDB requests", fmt.Sprintf("%d in all, %.2f per duplicate (%s)", len(calls), float64(len(calls))/float64(n), strings.Join(ops, ", "))},
+		[]string{"units (the key's record and its order)", fmt.Sprintf("%.0f RCU and %.0f WCU in all; at most %.0f RCU and %.0f WCU in any one second (per-partition limits: %d and %d)",
+			rcu, wcu, peakRCU, peakWCU, partitionRCU, partitionWCU)},
+		[]string{"waiters' polls (strongly consistent GetItem)", fmt.Sprintf("%d in all, at most %d in any one second", byOp["GetItem"], peakReads)})
+	m.p("On DynamoDB Local the claims queue behind one another; the duplicates polled the record %d times in all. The worst case on a real table is a first request that takes longer (a slow provider) while all %d wait: the engine's poll schedule (internal/idem: %s doubling to %s, each delay drawn between half and all of it) makes at most %d strongly consistent reads per waiter in the first second and %.1f per second after, so %d waiters read the one item at most %d times in the first second and %.0f times a second after (1 RCU each, items under 4 KB), against the partition's %d RCU/s: %s. Their %d claims are failed transactional writes on the same item, up to %.0f WCU at once (counted as attempted, %.0f WCU each: %s) against %d WCU/s: a burst that size is throttled and retried by the SDK whatever the polling does.\n",
+		byOp["GetItem"], n, idem.PollFirst, idem.PollMax, polls, steady, n, polls*n, steady*float64(n), partitionRCU,
+		map[bool]string{true: "within the limit", false: "over the limit in the first second"}[polls*n <= partitionRCU],
+		n, claimWCU*float64(n), claimWCU, claimFrom, partitionWCU)
+	return nil
+}
+
+// pollsPerSecond is one waiter's polls in its first second and per second after, for a
+// schedule from initial doubling up to ceiling (no jitter).
+func pollsPerSecond(initial, ceiling time.Duration) (first int, steady float64) {
+	for at, d := initial, initial; at <= time.Second; at, d = at+min(2*d, ceiling), min(2*d, ceiling) {
+		first++
+	}
+	return first, float64(time.Second) / float64(ceiling)
+}
+
+// event reads a file of events/.
+func (s *system) event(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(s.root, "events", name))
+}
+
+// webhookEvent is events/webhook-stripe.json (raw) with event id id, about orderID ("": the
+// file's), signed now with webhookSecret; body is its payload.
+func webhookEvent(raw []byte, id, orderID string) (body, event []byte, err error) {
+	var ev, p map[string]any
+	if err = json.Unmarshal(raw, &ev); err == nil {
+		b, _ := base64.StdEncoding.DecodeString(fmt.Sprint(ev["body"]))
+		err = json.Unmarshal(b, &p)
+	}
+	data, _ := p["data"].(map[string]any)
+	obj, _ := data["object"].(map[string]any)
+	meta, _ := obj["metadata"].(map[string]any)
+	h, _ := ev["headers"].(map[string]any)
+	if err != nil || meta == nil || h == nil {
+		return nil, nil, fmt.Errorf("events/webhook-stripe.json: no headers or data.object.metadata (%v)", err)
+	}
+	if p["id"] = id; orderID != "" {
+		meta["order_id"] = orderID
+	}
+	body, _ = json.Marshal(p)
+	h["stripe-signature"], h["content-length"] = webhook.SignStripe(webhookSecret, time.Now(), body), strconv.Itoa(len(body))
+	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(body), true
+	event, err = json.Marshal(ev)
+	return body, event, err
+}
+
+// runColdstart builds the checkout and webhook bootstraps (this machine's, and linux/arm64 for
+// their size) and cold-starts each o.coldRuns times with one event: a checkout with a new key,
+// or a webhook with a new event id about an order the checkout runs created.
+func runColdstart(ctx context.Context, sys *system, rep *report) error {
+	dir, err := os.MkdirTemp("", "loadgen-coldstart-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rep.logf("cold starts: building the bootstraps, then %d cold starts per function ...", rep.o.coldRuns)
+	env := append(lambdaEnv(), "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", "_HANDLER=bootstrap", config.EnvIdempotencyTable+"="+sys.cfg.IdempotencyTable, config.EnvOrdersTable+"="+sys.cfg.OrdersTable,
+		config.EnvCatalogTable+"="+sys.cfg.CatalogTable, config.EnvDynamoDBEndpoint+"="+sys.endpoint,
+		config.EnvStripeWebhookSecret+"="+webhookSecret, config.EnvPaymentProvider+"="+config.ProviderLocal)
+	run, orderIDs := randomID(), []string(nil)
+	rows := [][]string{{"function", "runs", "init p50", "init max", "first answer p50", "first answer max", "statuses", "peak RSS",
+		runtime.GOOS + "/" + runtime.GOARCH + " size", "linux/arm64 size (deployed)"}}
+	var verdicts, notes []string
+	for _, name := range []string{"CheckoutFunction", "WebhookFunction"} {
+		pkg, bin := "./functions/"+strings.ToLower(strings.TrimSuffix(name, "Function")), filepath.Join(dir, name, "bootstrap")
+		hostSize, herr := coldstart.Build(ctx, sys.root, pkg, runtime.GOOS, runtime.GOARCH, bin)
+		armSize, aerr := coldstart.Build(ctx, sys.root, pkg, "linux", "arm64", filepath.Join(dir, name, "arm64", "bootstrap"))
+		raw, err := sys.event(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
+		if err = cmp.Or(herr, aerr, err); err != nil {
+			return err
+		}
+		checkoutEvent, _ := checkoutEvents(raw, nil)
+		fenv := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME=checkout-"+name, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/checkout-"+name,
+			"AWS_LAMBDA_LOG_STREAM_NAME=loadgen")
+		if name == "WebhookFunction" && len(orderIDs) == 0 {
+			return fmt.Errorf("no checkout cold start created an order for the webhook's")
+		}
+		inits, firsts, codes, rss, last := &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0), ""
+		for i := range rep.o.coldRuns {
+			event := checkoutEvent(fmt.Sprintf("coldstart-%s-%d", run, i))
+			if name == "WebhookFunction" {
+				if _, event, err = webhookEvent(raw, fmt.Sprintf("evt_coldstart_%s_%d", run, i), orderIDs[i%len(orderIDs)]); err != nil {
+					return err
+				}
+			}
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			p, err := coldstart.StartPool(cctx, 1, []string{bin}, filepath.Dir(bin), fenv, nil)
+			var resp coldstart.Response
+			if err == nil {
+				resp, err = p.Invoke(cctx, event)
+				rss = max(rss, p.Stop())
+			}
+			cancel()
+			if err == nil && resp.Error {
+				err = fmt.Errorf("the handler failed: %s", resp.Body)
+			}
+			if err != nil {
+				notes = append(notes, fmt.Sprintf("%s failed after %d runs: %s", name, i, oneLine(err.Error())))
+				break
+			}
+			inits.Add(&vegeta.Result{Latency: p.Inits[0]})
+			firsts.Add(&vegeta.Result{Latency: resp.At.Sub(p.Started[0])})
+			code, body := answered(resp.Body)
+			codes.Add(&vegeta.Result{Code: uint16(code)})
+			var o struct {
+				OrderID string `json:"order_id"`
+			}
+			if last = oneLine(string(body)); json.Unmarshal([]byte(last), &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
+				orderIDs = append(orderIDs, o.OrderID)
+			}
+		}
+		closed(inits)
+		rows = append(rows, []string{name, fmt.Sprint(inits.Requests), ms(inits.Latencies.P50), ms(inits.Latencies.Max), ms(closed(firsts).Latencies.P50),
+			ms(firsts.Latencies.Max), statuses(closed(codes)), fmt.Sprintf("%.1f MiB", float64(rss)/(1<<20)), mib(hostSize), mib(armSize)})
+		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
+		if inits.Requests > 0 {
+			verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
+				float64(armSize)/1e6, met(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), met(inits.Latencies.P50 < targetInit)))
+			if len(last) > 200 {
+				last = last[:200] + "..."
+			}
+			notes = append(notes, fmt.Sprintf("%s's last answer: `%s`", name, last))
+		}
+	}
+	m := &rep.cold
+	m.p("## Cold start\n")
+	m.p("Each bootstrap is built with the Makefile's flags (`CGO_ENABLED=0 %s`) for this machine (%s/%s), started as a process whose `AWS_LAMBDA_RUNTIME_API` is a fake Runtime API in loadgen, and handed one event: a checkout with a new Idempotency-Key (claim, order, charge, completion), or a Stripe webhook (payment_intent.succeeded) with a new event id, about an order the checkout cold starts created, signed with the configured secret. **init** is process start to its first `GET /runtime/invocation/next`; **first answer** is process start to its `POST .../response`, DynamoDB Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.\n",
+		strings.Replace(strings.Join(coldstart.BuildFlags, " "), "-s -w", `"-s -w"`, 1), runtime.GOOS, runtime.GOARCH)
+	m.table("lrrrrrlrrr", rows...)
+	m.list(append(verdicts, notes...))
+	return nil
+}
+
+// lambdaEnv is the environment the Lambda service gives every function here.
+func lambdaEnv() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

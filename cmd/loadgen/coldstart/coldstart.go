@@ -1,8 +1,6 @@
-// Package coldstart runs Lambda bootstraps on this machine as the Lambda service would: it
-// builds a function as the Makefile does and runs it as execution environments, processes
-// whose AWS_LAMBDA_RUNTIME_API is an in-process fake of the Lambda Runtime API (Pool); it times
-// each process start to its first GET .../invocation/next (init) and hands them events. The
-// sandbox and the download of the code are not measured.
+// Package coldstart runs Lambda bootstraps as the Lambda service would: it builds them as the
+// Makefile does and runs them as processes on an in-process fake Runtime API (Pool), timing
+// each start to its first GET .../invocation/next (init). Sandbox and code download are not measured.
 package coldstart
 
 import (
@@ -12,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"slices"
@@ -28,12 +26,11 @@ import (
 // BuildFlags are the Makefile's Lambda build flags (LAMBDA_BUILD), without GOOS and GOARCH.
 var BuildFlags = []string{"-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc,production"}
 
-// Build compiles the main package pkg (e.g. ./functions/checkout) of the module in root for
-// goos/goarch with CGO_ENABLED=0 and BuildFlags, to out; it returns the size of the binary.
+// Build compiles package pkg of the module in root for goos/goarch (CGO_ENABLED=0, BuildFlags)
+// to out, and returns the binary's size.
 func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, error) {
 	cmd := exec.CommandContext(ctx, "go", slices.Concat([]string{"build"}, BuildFlags, []string{"-o", out, pkg})...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("coldstart: go build %s (%s/%s): %w\n%s", pkg, goos, goarch, err, bytes.TrimSpace(b))
 	}
@@ -41,8 +38,7 @@ func Build(ctx context.Context, root, pkg, goos, goarch, out string) (int64, err
 	return fi.Size(), err
 }
 
-// Header names of the Lambda Runtime API (2018-06-01), as aws-lambda-go reads them; Prefix is
-// the path prefix of its endpoints.
+// Header names of the Lambda Runtime API, as aws-lambda-go reads them, and its path prefix.
 const (
 	HeaderRequestID   = "Lambda-Runtime-Aws-Request-Id"
 	HeaderDeadlineMS  = "Lambda-Runtime-Deadline-Ms"
@@ -61,34 +57,29 @@ type Response struct {
 	Error     bool // a POST to .../error (the handler failed) rather than .../response
 }
 
-// Pool is one Lambda function run as execution environments: processes of one command sharing
-// a fake Runtime API, each handed one event at a time. GET .../invocation/next blocks until
-// Invoke hands it an event; POST .../response and .../error complete that invocation; POST
-// .../init/error fails the pending Invoke with ErrInit. The processes are started one after the
-// other, so each one's init is timed without the others competing for the CPUs.
+// Pool is one function run as processes sharing a fake Runtime API: GET .../invocation/next
+// waits for an Invoke's event; POST .../response or .../error answers it; POST .../init/error
+// fails it with ErrInit. Processes start one after the other, so inits do not compete.
 type Pool struct {
-	Started []time.Time     // when each process started
-	Inits   []time.Duration // each process's start to its first GET .../invocation/next
-	argv    []string
-	dir     string
-	env     []string
-	line    func(string) bool // sees each line of standard error; false: keep it for errors
-	procs   []*exec.Cmd
-	// answered counts the invocations answered: each sends its process back to GET next.
-	answered atomic.Int64
-	wg       sync.WaitGroup
-	srv      *http.Server
-	ln       net.Listener
-	events   chan invocation
-	initErrs chan []byte
-	arrived  chan struct{} // a GET next arrived (several arrivals before a receive: one value)
-	done     chan struct{}
-	once     sync.Once
-	seq      atomic.Int64
-	mu       sync.Mutex
-	nexts    []time.Time // arrivals of GET next
-	pending  map[string]chan Response
-	tail     []string
+	Started   []time.Time     // when each process started
+	Inits     []time.Duration // each process's start to its first GET .../invocation/next
+	argv, env []string
+	dir       string
+	line      func(string) bool // sees each line of standard error; false: keep it for errors
+	procs     []*exec.Cmd
+	answered  atomic.Int64 // invocations answered: each sends its process back to GET next
+	wg        sync.WaitGroup
+	srv       *httptest.Server
+	events    chan invocation
+	initErrs  chan []byte
+	arrived   chan struct{} // a GET next arrived (several arrivals before a receive: one value)
+	done      chan struct{}
+	once      sync.Once
+	seq       atomic.Int64
+	mu        sync.Mutex
+	nexts     []time.Time // arrivals of GET next
+	pending   map[string]chan Response
+	tail      []string
 }
 
 type invocation struct {
@@ -96,14 +87,10 @@ type invocation struct {
 	event []byte
 }
 
-// NewPool starts the fake Runtime API of a pool of argv (run in dir with env; line, if not
-// nil, sees every line the processes write to standard error), without processes.
+// NewPool starts the Runtime API of a pool of argv (in dir, with env; line, if set, sees each
+// line of the processes' standard error), without processes.
 func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("coldstart: listen: %w", err)
-	}
-	p := &Pool{argv: argv, dir: dir, env: env, line: line, ln: ln, events: make(chan invocation), initErrs: make(chan []byte, 1),
+	p := &Pool{argv: argv, dir: dir, env: env, line: line, events: make(chan invocation), initErrs: make(chan []byte, 1),
 		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix+"/invocation/next", p.next)
@@ -117,13 +104,11 @@ func NewPool(argv []string, dir string, env []string, line func(string) bool) (*
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
-	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = p.srv.Serve(ln) }()
+	p.srv = httptest.NewServer(mux)
 	return p, nil
 }
 
-// StartPool starts a pool of n processes; it fails if one exits or reports an init error
-// before its first GET .../invocation/next.
+// StartPool starts a pool of n processes; it fails if one exits or reports an init error first.
 func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
 	p, err := NewPool(argv, dir, env, line)
 	if err == nil {
@@ -136,7 +121,7 @@ func StartPool(ctx context.Context, n int, argv []string, dir string, env []stri
 }
 
 // Addr is the value of AWS_LAMBDA_RUNTIME_API: host:port, without a scheme.
-func (p *Pool) Addr() string { return p.ln.Addr().String() }
+func (p *Pool) Addr() string { return p.srv.Listener.Addr().String() }
 
 // Grow starts processes until the pool has n.
 func (p *Pool) Grow(ctx context.Context, n int) error {
@@ -151,8 +136,7 @@ func (p *Pool) Grow(ctx context.Context, n int) error {
 func (p *Pool) startOne(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	// Every running process is back in GET next (one per process and per answer), so the next
-	// GET to arrive is the new process's.
+	// Once every running process is back in GET next (one per process and answer), the next is the new one's.
 	want := len(p.procs) + int(p.answered.Load())
 	for len(p.Nexts()) < want {
 		select {
@@ -215,8 +199,8 @@ func (p *Pool) Nexts() []time.Time {
 	return slices.Clone(p.nexts)
 }
 
-// Invoke hands event to the next GET .../invocation/next and waits for the function's answer,
-// an init error (ErrInit), or the end of ctx.
+// Invoke hands event to the next GET .../invocation/next and waits for the answer, an init
+// error (ErrInit) or the end of ctx.
 func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", p.seq.Add(1))
 	ch := make(chan Response, 1)
@@ -283,9 +267,8 @@ func (p *Pool) respond(isError bool) http.HandlerFunc {
 	}
 }
 
-// Stop reads the processes' peak memory (VmHWM), kills them, waits until their output is read
-// and stops the Runtime API (a GET next still waiting gets 410 Gone); it returns the largest
-// peak resident memory in bytes.
+// Stop kills the processes, after reading their peak memory (VmHWM), and stops the Runtime API
+// (a waiting GET next gets 410); it returns the largest peak in bytes.
 func (p *Pool) Stop() (peakRSS int64) {
 	for _, cmd := range p.procs {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
@@ -300,8 +283,6 @@ func (p *Pool) Stop() (peakRSS int64) {
 	p.procs = nil
 	p.wg.Wait()
 	p.once.Do(func() { close(p.done) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = p.srv.Shutdown(ctx)
+	p.srv.Close()
 	return peakRSS
 }
