@@ -110,22 +110,22 @@ func (m *soldOut) note(left map[string]int, now time.Time) {
 	}
 }
 
-// clear forgets the marks of the skus of lines: a reservation found their units.
-func (m *soldOut) clear(lines []orders.Line) {
+// clear forgets the marks of skus: the probe of their lapsed marks found the units.
+func (m *soldOut) clear(skus []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, l := range lines {
-		delete(m.left, l.SKU)
+	for _, sku := range skus {
+		delete(m.left, sku)
 	}
 }
 
 // short returns the skus of lines known, at now, to have fewer units than asked for. The
-// first call to find a lapsed mark is let through to look at the stock (its answer renews the
-// mark, or clears it); calls meanwhile are still answered from the mark.
-func (m *soldOut) short(lines []orders.Line, now time.Time) []string {
+// first call to find a lapsed mark is let through to look at the stock, and gets the skus it
+// probes (its reservation's answer renews their marks, or clears them); calls meanwhile are
+// still answered from the mark.
+func (m *soldOut) short(lines []orders.Line, now time.Time) (out, probes []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out, probes []string
 	for _, l := range lines {
 		k, ok := m.left[l.SKU]
 		switch {
@@ -136,15 +136,15 @@ func (m *soldOut) short(lines []orders.Line, now time.Time) []string {
 			probes = append(probes, l.SKU)
 		}
 	}
-	if len(out) == 0 { // this call probes: the others wait for its answer
-		for _, sku := range probes {
-			k := m.left[sku]
-			k.probing = now.Add(SoldOutFor)
-			m.left[sku] = k
-		}
+	if len(out) > 0 {
+		return slices.Sorted(slices.Values(out)), nil
 	}
-	slices.Sort(out)
-	return out
+	for _, sku := range probes { // this call probes: the others wait for its answer
+		k := m.left[sku]
+		k.probing = now.Add(SoldOutFor)
+		m.left[sku] = k
+	}
+	return nil, probes
 }
 
 // outOfStock answers 409 out-of-stock naming skus: nothing was charged or kept.

@@ -192,7 +192,8 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.Now()
-	if skus := s.soldOut.short(c.lines, now); len(skus) > 0 {
+	skus, probes := s.soldOut.short(c.lines, now)
+	if len(skus) > 0 {
 		// The key's own order may hold the units the mark counts as gone (an earlier attempt
 		// reserved them and stalled): then the reservation below finds them, and pays.
 		answered, holds := s.answeredBefore(w, r, id)
@@ -231,7 +232,9 @@ func (s *service) pay(w http.ResponseWriter, r *http.Request) {
 			Detail: "the order store is unavailable; retry with the same Idempotency-Key", RetryAfter: 1})
 		return
 	}
-	s.soldOut.clear(c.lines)
+	if len(probes) > 0 {
+		s.soldOut.clear(probes) // the probe found units: they came back
+	}
 	req.Amount = order.Amount
 	intent, err := s.charge(ctx, id, req, info.ScopedKey)
 	var declined *payment.DeclinedError

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +24,6 @@ import (
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/problem"
 	"github.com/checkout-idem/checkout/internal/reconcile"
-	"github.com/checkout-idem/checkout/internal/stock"
 	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
@@ -100,12 +99,9 @@ func hold(ctx context.Context) {
 func (in *injector) noteIntent(id string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for _, seen := range in.intents {
-		if seen == id {
-			return
-		}
+	if !slices.Contains(in.intents, id) {
+		in.intents = append(in.intents, id)
 	}
-	in.intents = append(in.intents, id)
 }
 
 func (in *injector) intentIDs() []string {
@@ -222,31 +218,12 @@ func (r *run) violate(format string, args ...any) {
 	r.problems = append(r.problems, r.label+": "+fmt.Sprintf(format, args...))
 }
 
-// matrixStores are what runs share: on DynamoDB Local, one set of tables per worker, each run with
-// a product, a key and an order of its own (the reconciler only looks at open orders, and every
-// run ends with none); on memory, fresh ones per run (cheap).
-type matrixStores struct {
-	catalog catalog.Store
-	keys    idem.Store
-	orders  orders.Store
-}
-
-// newStores returns fresh stores on "memory", or on fresh tables of "dynamodb" reached through
-// c (which carries matrixFaultsOn).
-func newStores(t testing.TB, store string, c *dynamodb.Client) matrixStores {
-	if store == "dynamodb" {
-		cat := testenv.Table(t, c, catalog.Table("matrix-catalog"))
-		return matrixStores{catalog: catalog.NewDynamoStore(c, cat), keys: idem.NewDynamoStore(c, testenv.Table(t, c, idem.Table("matrix-idem"))),
-			orders: orders.NewDynamoStore(c, testenv.Table(t, c, orders.Table("matrix-orders"))).WithStock(cat)}
-	}
-	units := stock.NewMemory()
-	return matrixStores{catalog: catalog.NewMemoryStore(units), keys: idem.NewMemoryStore(), orders: orders.NewMemoryStore().WithStock(units)}
-}
-
 var runSeq atomic.Int64
 
 // newRun starts a run on s: its own product (matrixLoaded units in 2 shards), key and order.
-func newRun(t testing.TB, s matrixStores, sub subject, label string) *run {
+// On DynamoDB Local runs share one set of tables per worker (the reconciler only looks at open
+// orders, and every run ends with none); on memory each run gets fresh stores (cheap).
+func newRun(t testing.TB, s stores, sub subject, label string) *run {
 	in := &injector{clock: &driftClock{}}
 	n := runSeq.Add(1)
 	r := &run{t: t, label: label, sub: sub, in: in, local: payment.NewLocal(), secret: webhook.NewSecret(),
@@ -256,7 +233,7 @@ func newRun(t testing.TB, s matrixStores, sub subject, label string) *run {
 	r.id = checkout.OrderID(idem.ScopedKey(checkout.Scope, "", r.key))
 	tee := catalog.Product{SKU: r.sku, Name: "Tee", Prices: map[string]int64{"usd": teePrice}, Active: true, Stock: matrixLoaded, Shards: 2}
 	if _, err := catalog.Load(context.Background(), r.catalog.(catalog.Loader), []catalog.Product{tee}); err != nil {
-		t.Fatalf("load the catalog: %v", err)
+		r.violate("load the catalog: %v", err) // workers report, never t.Fatal off the test goroutine
 	}
 	return r
 }
@@ -343,7 +320,8 @@ func (r *run) deliver(ctx context.Context, eventID string) {
 	}
 	verifier, err := webhook.NewStripeVerifier([]string{r.secret}, 0)
 	if err != nil {
-		r.t.Fatal(err)
+		r.violate("webhook verifier: %v", err)
+		return
 	}
 	h := webhook.NewHandler(webhook.Options{Stripe: verifier, Orders: r.orders, Idem: r.keys, Logger: quiet,
 		Now: r.in.clock.Now, Wait: time.Millisecond})
@@ -457,14 +435,16 @@ func (r *run) check() {
 	o, err := r.orders.Get(ctx, r.id)
 	hasOrder := err == nil
 	if err != nil && !errors.Is(err, orders.ErrNotFound) {
-		r.t.Fatalf("%s: read the order: %v", r.label, err)
+		r.violate("read the order: %v", err)
+		return
 	}
 	kept := 0
 	var keptID string
 	for _, id := range r.in.intentIDs() {
 		in, err := r.local.Retrieve(ctx, id)
 		if err != nil {
-			r.t.Fatalf("%s: retrieve %s: %v", r.label, id, err)
+			r.violate("retrieve %s: %v", id, err)
+			continue
 		}
 		if in.OrderID != r.id || !hasOrder {
 			r.violate("charge %s has no order (%s)", id, in.OrderID)
@@ -490,7 +470,8 @@ func (r *run) check() {
 	// Stock: left + held = loaded (sold units are the held units of paid orders).
 	l, err := r.catalog.Get(ctx, r.sku)
 	if err != nil {
-		r.t.Fatalf("%s: read the stock: %v", r.label, err)
+		r.violate("read the stock: %v", err)
+		return
 	}
 	held := 0
 	if hasOrder && o.Units == orders.Held {
@@ -618,11 +599,15 @@ func TestFaultMatrix(t *testing.T) {
 	c := testenv.DynamoClient(t, matrixFaultsOn.Option())
 	for _, store := range []string{"memory", "dynamodb"} {
 		for _, sub := range subjects {
-			if !contains(sub.stores, store) {
+			if !slices.Contains(sub.stores, store) {
 				continue
 			}
 			// The fault-free run names the subject's calls; it must itself pass the invariants.
-			r := newRun(t, newStores(t, store, c), sub, store+"/"+sub.name+"/no fault")
+			s := memoryStores()
+			if store == "dynamodb" {
+				s = dynamoStores(t, c)
+			}
+			r := newRun(t, s, sub, store+"/"+sub.name+"/no fault")
 			calls := r.runSubject(nil)
 			r.finish()
 			r.check()
@@ -648,12 +633,12 @@ func TestFaultMatrix(t *testing.T) {
 	work := make(chan cell)
 	var wg sync.WaitGroup
 	for range 4 {
+		tables := dynamoStores(t, client) // on the test goroutine: it may t.Fatal
 		wg.Go(func() {
-			shared := map[string]matrixStores{"dynamodb": newStores(t, "dynamodb", client)}
 			for c := range work {
-				s, ok := shared[c.store]
-				if !ok {
-					s = newStores(t, c.store, client)
+				s := tables
+				if c.store == "memory" {
+					s = memoryStores()
 				}
 				r := newRun(t, s, c.sub, c.label)
 				point, fault := c.point, c.fault
@@ -694,13 +679,4 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		t.Error(v)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
