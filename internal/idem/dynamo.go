@@ -140,8 +140,23 @@ func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write)
 		// retried a request whose answer was lost) from "someone else holds it now".
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	err := s.write(ctx, types.TransactWriteItem{Update: update}, writes, nil, func() error {
-		_, err := s.client.UpdateItem(ctx, ddb.UpdateInput(update))
+	own := types.TransactWriteItem{Update: update}
+	if rec.Fingerprint != "" && !rec.ExpiresAt.IsZero() && !rec.CreatedAt.IsZero() {
+		// The record as claimed: a Put of the whole item, which costs DynamoDB less than the
+		// Update (no update expression to parse), on the same condition.
+		own = types.TransactWriteItem{Put: &types.Put{
+			TableName: s.table, Item: completedItem(rec), ConditionExpression: update.ConditionExpression,
+			ExpressionAttributeNames: ownedNames, ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": values[":owner"], ":inprogress": values[":inprogress"]},
+		}}
+	}
+	err := s.write(ctx, own, writes, nil, func() error {
+		var err error
+		if own.Put != nil {
+			_, err = s.client.PutItem(ctx, ddb.PutInput(own.Put))
+		} else {
+			_, err = s.client.UpdateItem(ctx, ddb.UpdateInput(update))
+		}
 		return err
 	})
 	var held *heldError

@@ -41,6 +41,20 @@ func recordItem(r Record) map[string]types.AttributeValue {
 
 // completion returns the update expression and values that store resp and mark the record
 // completed; the size policy is encodeBody's.
+// completedItem is rec, completed with its response: the whole item, as the completion's Put
+// writes it (rec is the record as claimed, so the Put changes only the status and the answer).
+func completedItem(rec Record) map[string]types.AttributeValue {
+	item := recordItem(rec)
+	item[attrStatus] = ddb.S(string(Completed))
+	_, values := completion(rec.Response)
+	for a, v := range map[string]string{attrRespStatus: ":rs", attrTooLarge: ":tl", attrRespHeader: ":rh", attrRespBody: ":rb", attrRespGzip: ":gz"} {
+		if values[v] != nil {
+			item[a] = values[v]
+		}
+	}
+	return item
+}
+
 func completion(resp *Response) (string, map[string]types.AttributeValue) {
 	if resp == nil {
 		resp = &Response{}

@@ -78,11 +78,20 @@ func (u *update) item(table string, key map[string]types.AttributeValue, cond st
 	}
 }
 
-// reserveItem returns the Update of Reserve's transaction: o, Created with its units Held, on
-// condition that it is absent, or Created with its units Released, or Abandoned, for the same
-// purchase. CreatedAt and ProviderKey are written with if_not_exists, so a retake keeps the
-// stored ones; it drops the intent and refunds of the attempt it replaces.
-func (s *DynamoStore) reserveItem(o Order) types.TransactWriteItem {
+// reserveItem returns the order's write in Reserve's transaction: o, Created with its units
+// Held. A new order (fresh, the first attempt) is a Put on condition that it is absent: the
+// whole item, no update expression for DynamoDB to parse. A retake is an Update on condition
+// that the stored order is Created with its units Released, or Abandoned, for the same
+// purchase; CreatedAt and ProviderKey are written with if_not_exists, so it keeps the stored
+// ones, and it drops the intent and refunds of the attempt it replaces.
+func (s *DynamoStore) reserveItem(o Order, fresh bool) types.TransactWriteItem {
+	if fresh {
+		return types.TransactWriteItem{Put: &types.Put{
+			TableName: aws.String(s.table), Item: orderItem(o),
+			ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}}
+	}
 	u := newUpdate()
 	u.setTo(attrCart, ddb.S(o.CartID))
 	u.setTo(attrAmount, ddb.N(o.Amount))
@@ -117,14 +126,14 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 	o = normalize(o)
 	o.Status, o.Units, o.PaymentIntentID, o.AmountRefunded, o.RefundReason = Created, Held, "", 0, ""
 	o.Lines = withShards(o.Lines, shards)
-	known := stock.Known{}
+	known, fresh := stock.Known{}, true
 	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
 		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
 		if short != nil {
 			return Order{}, shortOf(short, o.Lines, known)
 		}
 		o.Draws = draws
-		items := []types.TransactWriteItem{s.reserveItem(o)}
+		items := []types.TransactWriteItem{s.reserveItem(o, fresh)}
 		for _, d := range draws {
 			items = append(items, stock.Take(s.stock, d))
 		}
@@ -153,6 +162,9 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 					return old, nil
 				case !retakable(old, o):
 					return old, fmt.Errorf("%w: reserve %s: order is %s with units %q, or was made for another purchase", ErrConflict, o.ID, old.Status, old.Units)
+				case fresh:
+					fresh = false // a stored order to retake: the Update, at once
+					continue
 				}
 				conflict = true // it changed between the write and the read: try again
 			case "TransactionConflict":
