@@ -36,7 +36,9 @@
 //   - Every crash point, swept (TestFaultMatrix): the hand-picked cases above, generalised. A
 //     fault-free run of each subject (a checkout, a declined one, one with the provider down,
 //     a replay, an order read, a webhook delivery, a reconciler settling a charge, one
-//     abandoning an order and one cancelling a payment never confirmed) records its external
+//     abandoning an order and one cancelling a payment never confirmed, and a charge that
+//     succeeds after its order was abandoned unseen and its units sold: its webhook, then
+//     the reconciler's refund) records its external
 //     calls as they pass the one injection point (inject.Faults on the DynamoDB client, a
 //     wrapper of the payment provider). Each call then
 //     gets each fault in turn: failed before it is sent, committed with its answer lost,
@@ -45,9 +47,11 @@
 //     unsent, its answer is lost). Each is followed by each recovery (the buyer retries once,
 //     5 times in a row, 5 at once; the webhook before or twice after a retry; the reconciler;
 //     nothing), and every run ends with a day's silence, the reconciler, and the buyer
-//     retrying until answered. Invariants over each run: at most one charge kept per key, no
-//     charge without its order, a paid order has exactly its one charge, stock left + held =
-//     loaded, the buyer's answers name one order and a status that only moves forward, no
+//     retrying until answered (with the provider's redelivery of the event where only the
+//     webhook can settle the order). Invariants over each run: at most one charge kept per
+//     key, no charge without its order, a paid order has exactly its one charge and no
+//     refund, no more refunds than kept charges, a refunded order exactly one, stock left +
+//     held = loaded less what another buyer bought, the buyer's answers name one order and a status that only moves forward, no
 //     500, nothing open after the reconciler. A new call on any path is swept without a new
 //     test. On DynamoDB Local every call is swept; on the memory stores, the provider's.
 //

@@ -174,6 +174,10 @@ type subject struct {
 	act    func(r *run, ctx context.Context, inv *invocation) // the faulted work, in ctx
 	base   func(n int, op string) inject.Fault                // the subject's standing faults, under the swept one
 	stores []string                                           // where it runs
+	sold   int                                                // units its setup sells to another buyer
+	// redelivered: only its webhook can settle it, so its end includes the provider's
+	// redelivery of the event (Stripe retries an unanswered or failed delivery for 3 days).
+	redelivered bool
 }
 
 // matrixLoaded is the stock of the product the runs buy.
@@ -398,6 +402,11 @@ var recoveries = []struct {
 // answered (at most 4 times, each after the Retry-After it was given).
 func (r *run) finish() {
 	r.in.clock.Add(idem.DefaultTTL + time.Hour)
+	if r.sub.redelivered {
+		ctx, _, cancel := r.invoke(nil)
+		r.deliver(ctx, r.event)
+		cancel()
+	}
 	r.reconcileLater()
 	for range 4 {
 		a := r.retry()
@@ -458,6 +467,10 @@ func (r *run) check() {
 	switch {
 	case kept > 1:
 		r.violate("%d charges succeeded for one key", kept)
+	case refunds > kept:
+		r.violate("%d refunds of %d kept charges", refunds, kept)
+	case hasOrder && o.Status == orders.Refunded && refunds != 1:
+		r.violate("order refunded with %d refunds", refunds)
 	case kept-refunds == 1 && (!hasOrder || o.Status != orders.Paid || o.PaymentIntentID != keptID):
 		r.violate("charge %s kept, but the order is %+v", keptID, o)
 	case hasOrder && o.Status == orders.Paid && (kept != 1 || refunds != 0):
@@ -477,8 +490,9 @@ func (r *run) check() {
 	if hasOrder && o.Units == orders.Held {
 		held = matrixQuantity
 	}
-	if l.Available+held != matrixLoaded {
-		r.violate("stock: %d left + %d held, want %d loaded (order %s, units %q)", l.Available, held, matrixLoaded, o.Status, o.Units)
+	if l.Available+held != matrixLoaded-r.sub.sold {
+		r.violate("stock: %d left + %d held, want %d loaded - %d sold to another buyer (order %s, units %q)",
+			l.Available, held, matrixLoaded, r.sub.sold, o.Status, o.Units)
 	}
 	if hasOrder && o.Status == orders.Paid && o.Units != orders.Held {
 		r.violate("order paid without its units (%q)", o.Units)
@@ -508,6 +522,25 @@ func buyKilledAt(op string) func(r *run) {
 		defer cancel()
 		r.buy(ctx, inv)
 		r.in.clock.Add(2 * matrixLease)
+	}
+}
+
+// abandonUnseenAndSell is buyKilledAt("CreatePayment"), then a reconciler that did not see the
+// charge (Stripe's search is eventually consistent) abandons the order, and another buyer,
+// paying elsewhere, buys every unit it released: the charge's success now finds no stock.
+func abandonUnseenAndSell(r *run) {
+	buyKilledAt("CreatePayment")(r)
+	ctx := context.Background()
+	o, err := r.orders.Get(ctx, r.id)
+	if err == nil {
+		_, err = r.orders.Apply(ctx, r.id, orders.Change{To: orders.Abandoned, Amount: o.Amount, Currency: o.Currency, Now: r.in.clock.Now()})
+	}
+	other := checkout.New(checkout.Options{Catalog: r.catalog, Orders: r.orders, Payments: payment.NewLocal(), Idem: r.keys,
+		Logger: quiet, Now: r.in.clock.Now, Wait: time.Millisecond})
+	body := `{"items":[{"sku":"` + r.sku + `","quantity":` + strconv.Itoa(matrixLoaded) + `}],"amount":` +
+		strconv.Itoa(teePrice*matrixLoaded) + `,"currency":"usd","payment_method":"pm_card_visa"}`
+	if w := post(ctx, other, r.key+"-other", body); err != nil || w.Code != http.StatusCreated {
+		r.violate("set-up: abandon (%v), then sell the units: %d %s", err, w.Code, w.Body)
 	}
 }
 
@@ -547,6 +580,21 @@ var subjects = []subject{
 		setup: buyKilledAt(""),
 		act: func(r *run, ctx context.Context, inv *invocation) {
 			r.in.clock.Add(reconcile.DefaultAbandonAfter + time.Hour)
+			r.reconcile(ctx, 0)
+		}},
+	{name: "webhook of a charge made after its units were sold", stores: []string{"dynamodb", "memory"},
+		setup: abandonUnseenAndSell, sold: matrixLoaded, redelivered: true,
+		act: func(r *run, ctx context.Context, inv *invocation) { r.deliver(ctx, r.event) }},
+	{name: "reconciler refunding a charge made after its units were sold", stores: []string{"dynamodb", "memory"},
+		setup: func(r *run) {
+			abandonUnseenAndSell(r)
+			ctx, _, cancel := r.invoke(nil)
+			defer cancel()
+			r.deliver(ctx, r.event) // paid, its units gone: the reconciler's to refund
+		},
+		sold: matrixLoaded,
+		act: func(r *run, ctx context.Context, inv *invocation) {
+			r.in.clock.Add(reconcile.DefaultAfter + time.Minute)
 			r.reconcile(ctx, 0)
 		}},
 	{name: "reconciler abandoning a checkout killed before the charge", stores: []string{"dynamodb"},
