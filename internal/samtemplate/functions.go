@@ -72,10 +72,11 @@ var Functions = []Function{
 		Secrets: map[string]string{config.EnvStripeSecretKeyARN: "StripeSecretKeyArn"},
 		Uses: map[string][]string{
 			"IdempotencyTable": idempotencyRecords,
-			// The claim transaction writes the order (created) with an Update, the completion
-			// transaction settles it with another, and a stored provider failure moves it to a
-			// new provider key (UpdateItem); GET /orders/{id} and the expired-key path read it.
-			"OrdersTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+			// The reservation transaction writes a new order (created) with a Put, or retakes a
+			// released one with an Update; the completion transaction settles it with an Update,
+			// and a stored provider failure moves it to a new provider key (UpdateItem);
+			// GET /orders/{id} and the expired-key path read it.
+			"OrdersTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
 			// The stock, and GET /products, which scans the catalog.
 			"CatalogTable": append(slices.Clone(catalogStock), "dynamodb:Scan"),
 		},
