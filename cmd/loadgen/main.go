@@ -309,7 +309,7 @@ func statuses(m *vegeta.Metrics) string {
 // client and its payment provider.
 type system struct {
 	url, endpoint, where string
-	root                 string // of the module, for events/ and the builds
+	root, tmp            string // of the module, for events/; of the run's files (builds, catalog)
 	cfg                  config.Config
 	counter              *ddb.Counter
 	ddb                  *dynamodb.Client
@@ -364,8 +364,11 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 	}
 	// Charges are counted on the local provider; the access log is encoded as in production.
 	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"
-	catalog := fmt.Sprintf("%s/loadgen-catalog-%d.json", os.TempDir(), os.Getpid())
-	s.closers = append(s.closers, func() { _ = os.Remove(catalog) })
+	if s.tmp, err = os.MkdirTemp("", "loadgen-"); err != nil {
+		return s, err
+	}
+	catalog := filepath.Join(s.tmp, "catalog.json")
+	s.closers = append(s.closers, func() { _ = os.RemoveAll(s.tmp) })
 	if err := errors.Join(os.WriteFile(catalog, []byte(benchCatalog), 0o600), os.Setenv(app.EnvCatalogFile, catalog)); err != nil {
 		return s, err
 	}
