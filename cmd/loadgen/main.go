@@ -1,12 +1,7 @@
-// Command loadgen puts POST /checkout under load over real HTTP (paced, timed and summed up by
-// vegeta) and writes <out>/REPORT.md: requests per second, latency percentiles, DynamoDB
-// requests per API request (an SDK middleware counts them), orders and charges per distinct
-// key, and latency over a bare PutItem of the same run. -coldstart times the Lambda bootstraps'
-// cold starts, -peer runs the checkout beside its Powertools peer (bench/powertools) on one fake
-// Runtime API, -capacity measures each operation's consumed capacity, -storm-duplicates N sends
-// N concurrent duplicates of one key. It serves the local API (local payment provider) on
-// loopback over fresh tables of DynamoDB Local (or DYNAMODB_ENDPOINT), and exits 1 when orders
-// or charges differ from the distinct keys sent, or a replay from the first answer.
+// Command loadgen puts POST /checkout of the local API (on loopback, over fresh tables of
+// DynamoDB Local or DYNAMODB_ENDPOINT) under load with vegeta and writes <out>/REPORT.md; its
+// flags add cold starts, the Powertools peer, capacity units and a storm on one key. It exits 1
+// when orders or charges differ from the distinct keys sent, or a replay from the first answer.
 //
 //	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 package main
