@@ -1,12 +1,7 @@
-// Command loadgen puts POST /checkout under load over real HTTP (paced, timed and summed up by
-// vegeta) and writes <out>/REPORT.md: requests per second, latency percentiles, DynamoDB
-// requests per API request (an SDK middleware counts them), orders and charges per distinct
-// key, and latency over a bare PutItem of the same run. -coldstart times the Lambda bootstraps'
-// cold starts, -peer runs the checkout beside its Powertools peer (bench/powertools) on one fake
-// Runtime API, -capacity measures each operation's consumed capacity, -storm-duplicates N sends
-// N concurrent duplicates of one key. It serves the local API (local payment provider) on
-// loopback over fresh tables of DynamoDB Local (or DYNAMODB_ENDPOINT), and exits 1 when orders
-// or charges differ from the distinct keys sent, or a replay from the first answer.
+// Command loadgen puts POST /checkout of the local API (on loopback, over fresh tables of
+// DynamoDB Local or DYNAMODB_ENDPOINT) under load with vegeta and writes <out>/REPORT.md; its
+// flags add cold starts, the Powertools peer, capacity units and a storm on one key. It exits 1
+// when orders or charges differ from the distinct keys sent, or a replay from the first answer.
 //
 //	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
 package main
@@ -309,7 +304,7 @@ func statuses(m *vegeta.Metrics) string {
 // client and its payment provider.
 type system struct {
 	url, endpoint, where string
-	root                 string // of the module, for events/ and the builds
+	root, tmp            string // of the module, for events/; of the run's files (builds, catalog)
 	cfg                  config.Config
 	counter              *ddb.Counter
 	ddb                  *dynamodb.Client
@@ -364,8 +359,11 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 	}
 	// Charges are counted on the local provider; the access log is encoded as in production.
 	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"
-	catalog := fmt.Sprintf("%s/loadgen-catalog-%d.json", os.TempDir(), os.Getpid())
-	s.closers = append(s.closers, func() { _ = os.Remove(catalog) })
+	if s.tmp, err = os.MkdirTemp("", "loadgen-"); err != nil {
+		return s, err
+	}
+	catalog := filepath.Join(s.tmp, "catalog.json")
+	s.closers = append(s.closers, func() { _ = os.RemoveAll(s.tmp) })
 	if err := errors.Join(os.WriteFile(catalog, []byte(benchCatalog), 0o600), os.Setenv(app.EnvCatalogFile, catalog)); err != nil {
 		return s, err
 	}

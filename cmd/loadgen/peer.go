@@ -24,6 +24,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
@@ -50,23 +52,21 @@ var paths = []string{pathFirst, pathReplay}
 
 // peerSide is one function of the side-by-side and what was measured of it.
 type peerSide struct {
-	name, about     string
-	replayKey       string
-	argv, env       []string
-	dir             string
-	pool            *coldstart.Pool
-	invoke          *http.Client
-	event           func(key string) []byte
-	seq, con        map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
-	conTime         map[string]time.Duration   // length of the concurrent phases
-	ids             map[string][]string        // Lambda request ids of the measured invocations
-	keys, bad       atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
-	replayBody      []byte
-	mu              sync.Mutex
-	calls           map[string][]capacity.Call // by Lambda request id
-	stats           map[string]callStats
-	rss             int64
-	orders, charges int
+	lambdaFn
+	name, about, replayKey string
+	pool                   *coldstart.Pool
+	client                 *http.Client
+	seq, con               map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
+	inits                  *vegeta.Metrics            // of the processes
+	conTime                map[string]time.Duration   // length of the concurrent phases
+	ids                    map[string][]string        // Lambda request ids of the measured invocations
+	keys, bad              atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
+	replayBody             []byte
+	mu                     sync.Mutex
+	calls                  map[string][]capacity.Call // by Lambda request id
+	stats                  map[string]callStats
+	rss                    int64
+	orders, charges        int
 }
 
 // callStats are the DynamoDB requests of the invocations of one path.
@@ -102,22 +102,6 @@ func (s *peerSide) line(l string) bool {
 		s.mu.Unlock()
 	}
 	return ok
-}
-
-// client invokes the function with the request's Idempotency-Key in the event; the answer's
-// status and body come back, its invocation id in Request-Id.
-func (s *peerSide) client(ctx context.Context) *http.Client {
-	return fnClient(func(r *http.Request) (*http.Response, error) {
-		resp, err := s.pool.Invoke(ctx, s.event(r.Header.Get(idem.KeyHeader)))
-		if err != nil {
-			return nil, err
-		}
-		code, body := answered(resp.Body)
-		if resp.Error {
-			code = http.StatusBadGateway
-		}
-		return answer(code, body, http.Header{"Request-Id": {resp.RequestID}}), nil
-	}).client()
 }
 
 // target is a first request with a new key, or a replay of the side's replay key.
@@ -158,22 +142,8 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	}
 	stripe := startFakeStripe()
 	defer stripe.Close()
-	dir, err := os.MkdirTemp("", "loadgen-peer-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	rep.logf("side by side: building the Go function, starting both pools ...")
-	bin := filepath.Join(dir, "bootstrap")
-	_, err = coldstart.Build(ctx, root, "./cmd/loadgen/checkoutfn", runtime.GOOS, runtime.GOARCH, bin)
-	template, terr := sys.event("checkout.json")
-	event, terr := checkoutEvents(template, terr)
-	if err = cmp.Or(err, terr); err != nil {
-		return err
-	}
 	run := "peer-" + randomID()
-	g := &peerSide{name: "checkout-idem (Go)", about: "functions/checkout's wiring (cmd/loadgen/checkoutfn), aws-lambda-go runtime client"}
-	pt := &peerSide{name: "Powertools (Node)", about: "bench/powertools/handler.mjs, makeIdempotent + DynamoDBPersistenceLayer, runtime.mjs runtime client"}
 	tables := []ddb.Table{idem.Table(run + "-go-idem"), orders.Table(run + "-go-orders"),
 		{Name: run + "-pt-idem", PartitionKey: "id", TTLAttribute: "expiration"}, orders.Table(run + "-pt-orders")}
 	for _, t := range tables {
@@ -182,24 +152,35 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		}
 		defer dropTables(sys.ddb, t.Name)
 	}
-	base := append(lambdaEnv(), "HOME="+dir, "AWS_ENDPOINT_URL_DYNAMODB="+sys.endpoint, "STRIPE_SECRET_KEY=sk_test_bench", "STRIPE_API_BASE="+stripe.URL, "LOG_LEVEL=info")
-	g.argv, g.dir, g.env = []string{bin}, dir, append(base[:len(base):len(base)], "AWS_LAMBDA_FUNCTION_NAME=checkout-go", "_HANDLER=bootstrap",
-		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", config.EnvDynamoDBEndpoint+"="+sys.endpoint, config.EnvIdempotencyTable+"="+tables[0].Name,
-		config.EnvOrdersTable+"="+tables[1].Name, config.EnvCatalogTable+"="+sys.cfg.CatalogTable) // benchCatalog
-	pt.argv, pt.dir, pt.env = []string{node, "runtime.mjs"}, filepath.Join(root, peerDir), append(base, "AWS_LAMBDA_FUNCTION_NAME=checkout-powertools",
-		"_HANDLER=handler.mjs", "AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production", "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1",
-		"IDEMPOTENCY_TABLE="+tables[2].Name, "ORDERS_TABLE="+tables[3].Name)
+	base := []string{"HOME=" + sys.tmp, "AWS_ENDPOINT_URL_DYNAMODB=" + sys.endpoint, "STRIPE_SECRET_KEY=sk_test_bench",
+		"STRIPE_API_BASE=" + stripe.URL, "LOG_LEVEL=info"}
+	gofn, _, err := goFunction(ctx, sys, "./cmd/loadgen/checkoutfn", "checkout-go", tables[0].Name, tables[1].Name, base...)
+	event, eerr := checkoutEvents(sys.event("checkout.json"))
+	if err = cmp.Or(err, eerr); err != nil {
+		return err
+	}
+	g := &peerSide{lambdaFn: gofn, name: "checkout-idem (Go)", about: "functions/checkout's wiring (cmd/loadgen/checkoutfn), aws-lambda-go runtime client"}
+	pt := &peerSide{name: "Powertools (Node)", about: "bench/powertools/handler.mjs, makeIdempotent + DynamoDBPersistenceLayer, runtime.mjs runtime client",
+		lambdaFn: lambdaFn{argv: []string{node, "runtime.mjs"}, dir: filepath.Join(root, peerDir), env: slices.Concat(lambdaEnv(), base, []string{
+			"AWS_LAMBDA_FUNCTION_NAME=checkout-powertools", "_HANDLER=handler.mjs", "AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production",
+			"AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1", "IDEMPOTENCY_TABLE=" + tables[2].Name, "ORDERS_TABLE=" + tables[3].Name})}}
 	sides := []*peerSide{g, pt}
 	for i, s := range sides {
-		s.event, s.replayKey, s.calls, s.ids, s.conTime = event, fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
+		s.replayKey, s.calls, s.ids, s.conTime = fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
 		s.seq, s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}, map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
 		// One execution environment one at a time (Lambda reuses a warm one), o.clients later.
 		if s.pool, err = coldstart.StartPool(ctx, 1, s.argv, s.dir, s.env, s.line); err != nil {
 			return err
 		}
 		defer s.pool.Stop()
-		s.invoke = s.client(ctx)
-		r := hit(ctx, s.invoke, s.target(pathReplay))
+		s.client = fnClient(func(r *http.Request) (*http.Response, error) {
+			resp, code, body, err := invoke(ctx, s.pool, event(r.Header.Get(idem.KeyHeader)))
+			if err != nil {
+				return nil, err
+			}
+			return answer(code, body, http.Header{"Request-Id": {resp.RequestID}}), nil
+		}).client()
+		r := hit(ctx, s.client, s.target(pathReplay))
 		if r.Code != http.StatusCreated {
 			return fmt.Errorf("%s answered %d %s %s", s.name, r.Code, r.Error, r.Body)
 		}
@@ -211,7 +192,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)] // alternate which side goes first
 				for _, path := range paths {
-					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.invoke, s.target(path)))
+					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.client, s.target(path)))
 				}
 			}
 		}
@@ -226,14 +207,14 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			return err
 		}
 		for _, path := range paths {
-			attack(ctx, s.invoke, o.clients, 0, o.peerWarmup/2, s.target(path), s.check(path, nil, false))
+			attack(ctx, s.client, o.clients, 0, o.peerWarmup/2, s.target(path), s.check(path, nil, false))
 		}
 	}
 	for i := range peerSlices {
 		for _, path := range paths {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)]
-				s.conTime[path] += attack(ctx, s.invoke, o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, s.con[path], false))
+				s.conTime[path] += attack(ctx, s.client, o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, s.con[path], false))
 			}
 		}
 	}
@@ -241,8 +222,11 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		return err
 	}
 	for i, s := range sides {
-		s.rss = s.pool.Stop()
-		s.stats = map[string]callStats{}
+		s.rss, s.stats, s.inits = s.pool.Stop(), map[string]callStats{}, &vegeta.Metrics{}
+		for _, v := range s.pool.Inits {
+			s.inits.Add(&vegeta.Result{Latency: v})
+		}
+		s.inits.Close()
 		for _, path := range paths {
 			s.seq[path].Close()
 			s.con[path].Close()
@@ -279,8 +263,7 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."})
 	rows := [][]string{{"", g.name, pt.name, "ours / peer"}}
 	row := func(label string, f func(s *peerSide) float64, format func(float64) string, target float64) {
-		a, b := f(g), f(pt)
-		v := "–"
+		a, b, v := f(g), f(pt), "–"
 		if target > 0 {
 			v = verdict(a, b, target)
 		} else if b > 0 {
@@ -308,22 +291,14 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 		row("read units per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(c.rcu) }, num, 0)
 	}
 	row("peak memory (largest VmHWM of the processes)", func(s *peerSide) float64 { return float64(s.rss) }, func(v float64) string { return mib(int64(v)) }, 0)
-	inits := func(s *peerSide) *vegeta.Metrics {
-		m := &vegeta.Metrics{}
-		for _, v := range s.pool.Inits {
-			m.Add(&vegeta.Result{Latency: v})
-		}
-		return closed(m)
-	}
-	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { return float64(inits(s).Latencies.P50) }, msf, 0)
-	row("cold init max", func(s *peerSide) float64 { return float64(inits(s).Latencies.Max) }, msf, 0)
+	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { return float64(s.inits.Latencies.P50) }, msf, 0)
+	row("cold init max", func(s *peerSide) float64 { return float64(s.inits.Latencies.Max) }, msf, 0)
 	rows = append(rows, []string{"distinct keys / orders / PaymentIntents", fmt.Sprintf("%d / %d / %d", g.keys.Load(), g.orders, g.charges),
 		fmt.Sprintf("%d / %d / %d", pt.keys.Load(), pt.orders, pt.charges), "–"})
 	m.table("lrrl", rows...)
 	req := func(s *peerSide, path string) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }
-	m.p("Targets: first request p50 ≤ %.1f x the peer's: %s; replay p50 ≤ %.1f x: %s; no more DynamoDB requests than the peer on either path (%.2f vs %.2f first, %.2f vs %.2f replay): %s.\n", targetFirst,
-		verdict(float64(g.seq[pathFirst].Latencies.P50), float64(pt.seq[pathFirst].Latencies.P50), targetFirst), targetReplay,
-		verdict(float64(g.seq[pathReplay].Latencies.P50), float64(pt.seq[pathReplay].Latencies.P50), targetReplay),
+	m.p("Targets: first request p50 ≤ %.1f x the peer's: %s; replay p50 ≤ %.1f x: %s; no more DynamoDB requests than the peer on either path (%.2f vs %.2f first, %.2f vs %.2f replay): %s.\n",
+		targetFirst, rows[1][3], targetReplay, rows[3][3], // the verdicts of the rows of the p50s one at a time
 		req(g, pathFirst), req(pt, pathFirst), req(g, pathReplay), req(pt, pathReplay),
 		met(req(g, pathFirst) <= req(pt, pathFirst) && req(g, pathReplay) <= req(pt, pathReplay)))
 	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
@@ -375,11 +350,7 @@ func checkoutEvents(template []byte, err error) (func(key string) []byte, error)
 
 // answered is the status and body of an API Gateway payload 2.0 response.
 func answered(resp []byte) (int, []byte) {
-	var r struct {
-		StatusCode      int    `json:"statusCode"`
-		Body            string `json:"body"`
-		IsBase64Encoded bool   `json:"isBase64Encoded"`
-	}
+	var r events.APIGatewayV2HTTPResponse
 	if json.Unmarshal(resp, &r) != nil || !r.IsBase64Encoded {
 		return r.StatusCode, []byte(r.Body)
 	}
@@ -698,34 +669,25 @@ func webhookEvent(raw []byte, id, orderID string) (body, event []byte, err error
 // their size) and cold-starts each o.coldRuns times with one event: a checkout with a new key,
 // or a webhook with a new event id about an order the checkout runs created.
 func runColdstart(ctx context.Context, sys *system, rep *report) error {
-	dir, err := os.MkdirTemp("", "loadgen-coldstart-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	rep.logf("cold starts: building the bootstraps, then %d cold starts per function ...", rep.o.coldRuns)
-	env := append(lambdaEnv(), "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023", "_HANDLER=bootstrap", config.EnvIdempotencyTable+"="+sys.cfg.IdempotencyTable, config.EnvOrdersTable+"="+sys.cfg.OrdersTable,
-		config.EnvCatalogTable+"="+sys.cfg.CatalogTable, config.EnvDynamoDBEndpoint+"="+sys.endpoint,
-		config.EnvStripeWebhookSecret+"="+webhookSecret, config.EnvPaymentProvider+"="+config.ProviderLocal)
 	run, orderIDs := randomID(), []string(nil)
 	rows := [][]string{{"function", "runs", "init p50", "init max", "first answer p50", "first answer max", "statuses", "peak RSS",
 		runtime.GOOS + "/" + runtime.GOARCH + " size", "linux/arm64 size (deployed)"}}
 	var verdicts, notes []string
 	for _, name := range []string{"CheckoutFunction", "WebhookFunction"} {
-		pkg, bin := "./functions/"+strings.ToLower(strings.TrimSuffix(name, "Function")), filepath.Join(dir, name, "bootstrap")
-		hostSize, herr := coldstart.Build(ctx, sys.root, pkg, runtime.GOOS, runtime.GOARCH, bin)
-		armSize, aerr := coldstart.Build(ctx, sys.root, pkg, "linux", "arm64", filepath.Join(dir, name, "arm64", "bootstrap"))
+		pkg, fname := "./functions/"+strings.ToLower(strings.TrimSuffix(name, "Function")), "checkout-"+name
+		fn, hostSize, herr := goFunction(ctx, sys, pkg, fname, sys.cfg.IdempotencyTable, sys.cfg.OrdersTable, "AWS_LAMBDA_LOG_STREAM_NAME=loadgen",
+			"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fname, config.EnvStripeWebhookSecret+"="+webhookSecret, config.EnvPaymentProvider+"="+config.ProviderLocal)
+		armSize, aerr := coldstart.Build(ctx, sys.root, pkg, "linux", "arm64", filepath.Join(sys.tmp, fname, "arm64", "bootstrap"))
 		raw, err := sys.event(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
 		if err = cmp.Or(herr, aerr, err); err != nil {
 			return err
 		}
 		checkoutEvent, _ := checkoutEvents(raw, nil)
-		fenv := append(env[:len(env):len(env)], "AWS_LAMBDA_FUNCTION_NAME=checkout-"+name, "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/checkout-"+name,
-			"AWS_LAMBDA_LOG_STREAM_NAME=loadgen")
 		if name == "WebhookFunction" && len(orderIDs) == 0 {
 			return fmt.Errorf("no checkout cold start created an order for the webhook's")
 		}
-		inits, firsts, codes, rss, last := &vegeta.Metrics{}, &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0), ""
+		inits, firsts, rss, last := &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0), "" // firsts: first answers' latencies and statuses
 		for i := range rep.o.coldRuns {
 			event := checkoutEvent(fmt.Sprintf("coldstart-%s-%d", run, i))
 			if name == "WebhookFunction" {
@@ -734,24 +696,18 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 				}
 			}
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			p, err := coldstart.StartPool(cctx, 1, []string{bin}, filepath.Dir(bin), fenv, nil)
-			var resp coldstart.Response
+			p, err := coldstart.StartPool(cctx, 1, fn.argv, fn.dir, fn.env, nil)
+			resp, code, body := coldstart.Response{}, 0, []byte(nil)
 			if err == nil {
-				resp, err = p.Invoke(cctx, event)
+				resp, code, body, err = invoke(cctx, p, event)
 				rss = max(rss, p.Stop())
 			}
-			cancel()
-			if err == nil && resp.Error {
-				err = fmt.Errorf("the handler failed: %s", resp.Body)
-			}
-			if err != nil {
+			if cancel(); err != nil {
 				notes = append(notes, fmt.Sprintf("%s failed after %d runs: %s", name, i, oneLine(err.Error())))
 				break
 			}
 			inits.Add(&vegeta.Result{Latency: p.Inits[0]})
-			firsts.Add(&vegeta.Result{Latency: resp.At.Sub(p.Started[0])})
-			code, body := answered(resp.Body)
-			codes.Add(&vegeta.Result{Code: uint16(code)})
+			firsts.Add(&vegeta.Result{Latency: resp.At.Sub(p.Started[0]), Code: uint16(code)})
 			var o struct {
 				OrderID string `json:"order_id"`
 			}
@@ -761,7 +717,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		}
 		closed(inits)
 		rows = append(rows, []string{name, fmt.Sprint(inits.Requests), ms(inits.Latencies.P50), ms(inits.Latencies.Max), ms(closed(firsts).Latencies.P50),
-			ms(firsts.Latencies.Max), statuses(closed(codes)), fmt.Sprintf("%.1f MiB", float64(rss)/(1<<20)), mib(hostSize), mib(armSize)})
+			ms(firsts.Latencies.Max), statuses(firsts), fmt.Sprintf("%.1f MiB", float64(rss)/(1<<20)), mib(hostSize), mib(armSize)})
 		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
 		if inits.Requests > 0 {
 			verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
@@ -779,6 +735,36 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 	m.table("lrrrrrlrrr", rows...)
 	m.list(append(verdicts, notes...))
 	return nil
+}
+
+// lambdaFn is a function as the Lambda service runs it: argv in dir with env, as processes of a
+// coldstart.Pool.
+type lambdaFn struct {
+	argv, env []string
+	dir       string
+}
+
+// goFunction builds pkg for this machine and runs it as function name (provided.al2023) on the
+// tables idemTable and ordersTable and the run's catalog, with env added; size is the binary's.
+func goFunction(ctx context.Context, sys *system, pkg, name, idemTable, ordersTable string, env ...string) (f lambdaFn, size int64, err error) {
+	f.dir = filepath.Join(sys.tmp, name)
+	f.argv = []string{filepath.Join(f.dir, "bootstrap")}
+	f.env = slices.Concat(lambdaEnv(), env, []string{"AWS_LAMBDA_FUNCTION_NAME=" + name, "_HANDLER=bootstrap", "AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
+		config.EnvDynamoDBEndpoint + "=" + sys.endpoint, config.EnvIdempotencyTable + "=" + idemTable, config.EnvOrdersTable + "=" + ordersTable,
+		config.EnvCatalogTable + "=" + sys.cfg.CatalogTable}) // benchCatalog
+	size, err = coldstart.Build(ctx, sys.root, pkg, runtime.GOOS, runtime.GOARCH, f.argv[0])
+	return f, size, err
+}
+
+// invoke hands event to one of p's processes and returns the status and body of its answer (a
+// failed handler: an error).
+func invoke(ctx context.Context, p *coldstart.Pool, event []byte) (coldstart.Response, int, []byte, error) {
+	resp, err := p.Invoke(ctx, event)
+	if err == nil && resp.Error {
+		err = fmt.Errorf("the handler failed: %s", resp.Body)
+	}
+	code, body := answered(resp.Body)
+	return resp, code, body, err
 }
 
 // lambdaEnv is the environment the Lambda service gives every function here.

@@ -1,8 +1,6 @@
-// Command checkoutfn is functions/checkout with one addition, for make bench: its DynamoDB
-// client carries the capacity middleware (internal/ddb/capacity), which asks DynamoDB for the
-// consumed capacity of every request and writes one line per request to standard error. The
-// wiring is the function's own (app.CheckoutHandler, the payload 2.0 adapter), so it runs the
-// checkout as deployed; the Powertools peer carries the same middleware on its client.
+// Command checkoutfn is functions/checkout (app.CheckoutHandler, the payload 2.0 adapter) with
+// the capacity middleware on its DynamoDB client, which writes each request's consumed capacity
+// to standard error, as the Powertools peer's client does.
 package main
 
 import (

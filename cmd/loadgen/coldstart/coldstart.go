@@ -89,7 +89,7 @@ type invocation struct {
 
 // NewPool starts the Runtime API of a pool of argv (in dir, with env; line, if set, sees each
 // line of the processes' standard error), without processes.
-func NewPool(argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
+func NewPool(argv []string, dir string, env []string, line func(string) bool) *Pool {
 	p := &Pool{argv: argv, dir: dir, env: env, line: line, events: make(chan invocation), initErrs: make(chan []byte, 1),
 		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
 	mux := http.NewServeMux()
@@ -105,19 +105,17 @@ func NewPool(argv []string, dir string, env []string, line func(string) bool) (*
 		w.WriteHeader(http.StatusAccepted)
 	})
 	p.srv = httptest.NewServer(mux)
-	return p, nil
+	return p
 }
 
 // StartPool starts a pool of n processes; it fails if one exits or reports an init error first.
 func StartPool(ctx context.Context, n int, argv []string, dir string, env []string, line func(string) bool) (*Pool, error) {
-	p, err := NewPool(argv, dir, env, line)
-	if err == nil {
-		if err = p.Grow(ctx, n); err != nil {
-			p.Stop()
-			err = fmt.Errorf("%s: %w", argv[len(argv)-1], err)
-		}
+	p := NewPool(argv, dir, env, line)
+	if err := p.Grow(ctx, n); err != nil {
+		p.Stop()
+		return p, fmt.Errorf("%s: %w", argv[len(argv)-1], err)
 	}
-	return p, err
+	return p, nil
 }
 
 // Addr is the value of AWS_LAMBDA_RUNTIME_API: host:port, without a scheme.

@@ -48,10 +48,7 @@ func (f fakeRuntime) post(path, body string) int {
 
 func newAPI(t *testing.T) (*Pool, fakeRuntime) {
 	t.Helper()
-	api, err := NewPool(nil, "", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := NewPool(nil, "", nil, nil)
 	t.Cleanup(func() { api.Stop() })
 	return api, fakeRuntime{t: t, base: "http://" + api.Addr() + Prefix}
 }
