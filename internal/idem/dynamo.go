@@ -23,8 +23,8 @@ type DynamoDBAPI interface {
 }
 
 // DynamoStore keeps records in a DynamoDB table shaped like Table. A first call costs two
-// requests (claim, complete): a conditional PutItem and an UpdateItem, or one TransactWriteItems
-// each when writes go with them. A replay costs one: the losing claim returns the record
+// requests (claim, complete): two conditional PutItems (the completion an UpdateItem when the
+// record lacks its claim's fields), or one TransactWriteItems each when writes go with them. A replay costs one: the losing claim returns the record
 // (ReturnValuesOnConditionCheckFailure ALL_OLD). Writes it commits are types.TransactWriteItem.
 type DynamoStore struct {
 	client DynamoDBAPI
