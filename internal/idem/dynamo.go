@@ -17,14 +17,13 @@ import (
 type DynamoDBAPI interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // DynamoStore keeps records in a DynamoDB table shaped like Table. A first call costs two
-// requests (claim, complete): two conditional PutItems (the completion an UpdateItem when the
-// record lacks its claim's fields), or one TransactWriteItems each when writes go with them. A replay costs one: the losing claim returns the record
+// requests (claim, complete): two conditional PutItems, or one TransactWriteItems each when
+// writes go with them. A replay costs one: the losing claim returns the record
 // (ReturnValuesOnConditionCheckFailure ALL_OLD). Writes it commits are types.TransactWriteItem.
 type DynamoStore struct {
 	client DynamoDBAPI
@@ -128,35 +127,23 @@ func (s *DynamoStore) Get(ctx context.Context, key string, now time.Time) (*Reco
 	return &r, nil
 }
 
-// Complete implements Store.
+// Complete implements Store: one conditional Put of the record as claimed, completed (a whole
+// item, so DynamoDB parses no update expression). rec must be the record Claim wrote: a record
+// without its expiry is refused rather than stored as already expired.
 func (s *DynamoStore) Complete(ctx context.Context, rec Record, writes ...Write) error {
-	expr, values := completion(rec.Response)
-	values[":owner"], values[":inprogress"] = ddb.S(rec.Owner), ddb.S(string(InProgress))
-	update := &types.Update{
-		TableName: s.table, Key: s.key(rec.Key), UpdateExpression: aws.String(expr),
+	if rec.ExpiresAt.IsZero() {
+		return fmt.Errorf("idem: complete %s: not the record as claimed (no expiry)", rec.Key)
+	}
+	put := &types.Put{
+		TableName: s.table, Item: completedItem(rec),
 		ConditionExpression: aws.String(ownedCondition), ExpressionAttributeNames: ownedNames,
-		ExpressionAttributeValues: values,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": ddb.S(rec.Owner), ":inprogress": ddb.S(string(InProgress))},
 		// On a failed condition, tell "our own earlier attempt already completed it" (the SDK
 		// retried a request whose answer was lost) from "someone else holds it now".
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-	own := types.TransactWriteItem{Update: update}
-	if rec.Fingerprint != "" && !rec.ExpiresAt.IsZero() && !rec.CreatedAt.IsZero() {
-		// The record as claimed: a Put of the whole item, which costs DynamoDB less than the
-		// Update (no update expression to parse), on the same condition.
-		own = types.TransactWriteItem{Put: &types.Put{
-			TableName: s.table, Item: completedItem(rec), ConditionExpression: update.ConditionExpression,
-			ExpressionAttributeNames: ownedNames, ReturnValuesOnConditionCheckFailure: update.ReturnValuesOnConditionCheckFailure,
-			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": values[":owner"], ":inprogress": values[":inprogress"]},
-		}}
-	}
-	err := s.write(ctx, own, writes, nil, func() error {
-		var err error
-		if own.Put != nil {
-			_, err = s.client.PutItem(ctx, ddb.PutInput(own.Put))
-		} else {
-			_, err = s.client.UpdateItem(ctx, ddb.UpdateInput(update))
-		}
+	err := s.write(ctx, types.TransactWriteItem{Put: put}, writes, nil, func() error {
+		_, err := s.client.PutItem(ctx, ddb.PutInput(put))
 		return err
 	})
 	var held *heldError

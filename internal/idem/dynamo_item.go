@@ -39,42 +39,25 @@ func recordItem(r Record) map[string]types.AttributeValue {
 	}
 }
 
-// completion returns the update expression and values that store resp and mark the record
-// completed; the size policy is encodeBody's.
-// completedItem is rec, completed with its response: the whole item, as the completion's Put
-// writes it (rec is the record as claimed, so the Put changes only the status and the answer).
+// completedItem is rec (the record as claimed), completed with its response: the whole item
+// the completion puts. The size policy is encodeBody's.
 func completedItem(rec Record) map[string]types.AttributeValue {
-	item := recordItem(rec)
-	item[attrStatus] = ddb.S(string(Completed))
-	_, values := completion(rec.Response)
-	for a, v := range map[string]string{attrRespStatus: ":rs", attrTooLarge: ":tl", attrRespHeader: ":rh", attrRespBody: ":rb", attrRespGzip: ":gz"} {
-		if values[v] != nil {
-			item[a] = values[v]
-		}
-	}
-	return item
-}
-
-func completion(resp *Response) (string, map[string]types.AttributeValue) {
+	item, resp := recordItem(rec), rec.Response
 	if resp == nil {
 		resp = &Response{}
 	}
 	body, gz, tooLarge := encodeBody(resp.Body)
 	tooLarge = tooLarge || resp.TooLarge
-	expr := "SET #st = :completed, " + attrRespStatus + " = :rs, " + attrTooLarge + " = :tl"
-	values := map[string]types.AttributeValue{
-		":completed": ddb.S(string(Completed)),
-		":rs":        ddb.N(int64(resp.Status)),
-		":tl":        &types.AttributeValueMemberBOOL{Value: tooLarge},
-	}
+	item[attrStatus] = ddb.S(string(Completed))
+	item[attrRespStatus] = ddb.N(int64(resp.Status))
+	item[attrTooLarge] = &types.AttributeValueMemberBOOL{Value: tooLarge}
 	if !tooLarge {
 		hdr, _ := json.Marshal(resp.Header) // a map of string lists always marshals
-		expr += ", " + attrRespHeader + " = :rh, " + attrRespBody + " = :rb, " + attrRespGzip + " = :gz"
-		values[":rh"] = ddb.S(string(hdr))
-		values[":rb"] = &types.AttributeValueMemberB{Value: append([]byte{}, body...)}
-		values[":gz"] = &types.AttributeValueMemberBOOL{Value: gz}
+		item[attrRespHeader] = ddb.S(string(hdr))
+		item[attrRespBody] = &types.AttributeValueMemberB{Value: append([]byte{}, body...)}
+		item[attrRespGzip] = &types.AttributeValueMemberBOOL{Value: gz}
 	}
-	return expr, values
+	return item
 }
 
 // itemRecord decodes a stored record. A missing or malformed number reads as 0, which makes the

@@ -55,8 +55,8 @@ var SharedEnv = []string{
 
 // idempotencyRecords is what the engine (internal/idem) does on its table: claim (PutItem,
 // conditional, also inside the checkout's TransactWriteItems), read (GetItem), complete
-// (UpdateItem), release (DeleteItem).
-var idempotencyRecords = []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+// (PutItem of the completed record), release (DeleteItem).
+var idempotencyRecords = []string{"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"}
 
 // catalogStock is what every function does on the catalog table (internal/catalog, internal/stock):
 // read products and their shards (GetItem, BatchGetItem), take and put back units (Update items
