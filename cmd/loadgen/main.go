@@ -107,8 +107,7 @@ type report struct {
 	log                               io.Writer
 	load, peer, capacity, storm, cold md
 	failures                          []string             // broken promises: exit 1
-	ptCalls                           map[string]callStats // the peer's, by path, and
-	replayWCU                         float64              // the replay's WCU, quoted later
+	ptCalls                           map[string]callStats // the peer's, by path
 }
 
 func (r *report) fail(format string, a ...any) {

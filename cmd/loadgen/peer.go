@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +29,7 @@ import (
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 	"github.com/checkout-idem/checkout/internal/idem"
+	"github.com/checkout-idem/checkout/internal/lambdaevent"
 	"github.com/checkout-idem/checkout/internal/orders"
 	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/testenv"
@@ -296,11 +295,6 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	rows = append(rows, []string{"distinct keys / orders / PaymentIntents", fmt.Sprintf("%d / %d / %d", g.keys.Load(), g.orders, g.charges),
 		fmt.Sprintf("%d / %d / %d", pt.keys.Load(), pt.orders, pt.charges), "–"})
 	m.table("lrrl", rows...)
-	req := func(s *peerSide, path string) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }
-	m.p("Targets: first request p50 ≤ %.1f x the peer's: %s; replay p50 ≤ %.1f x: %s; no more DynamoDB requests than the peer on either path (%.2f vs %.2f first, %.2f vs %.2f replay): %s.\n",
-		targetFirst, rows[1][3], targetReplay, rows[3][3], // the verdicts of the rows of the p50s one at a time
-		req(g, pathFirst), req(pt, pathFirst), req(g, pathReplay), req(pt, pathReplay),
-		met(req(g, pathFirst) <= req(pt, pathFirst) && req(g, pathReplay) <= req(pt, pathReplay)))
 	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
 		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
 }
@@ -327,25 +321,21 @@ func peerPackages(dir string) string {
 	return strings.Join(out, ", ")
 }
 
-// checkoutEvents writes the events/checkout.json template (unless err, that of reading it)
-// with an Idempotency-Key, without parsing the template again.
-func checkoutEvents(template []byte, err error) (func(key string) []byte, error) {
-	var ev map[string]any
-	if err = cmp.Or(err, json.Unmarshal(template, &ev)); err != nil {
-		return nil, fmt.Errorf("events/checkout.json: %w", err)
-	}
-	h, _ := ev["headers"].(map[string]any)
-	if h == nil {
-		return nil, fmt.Errorf("events/checkout.json: no headers")
-	}
+// checkoutEvents writes the event ev (unless err, that of reading it) with an Idempotency-Key,
+// without encoding the event again.
+func checkoutEvents(ev events.APIGatewayV2HTTPRequest, err error) (func(key string) []byte, error) {
 	const mark = "loadgen-idempotency-key-mark"
-	h["idempotency-key"] = mark
-	b, err := json.Marshal(ev)
+	ev.Headers = maps.Clone(ev.Headers)
+	ev.Headers["idempotency-key"] = mark
+	b, merr := json.Marshal(ev)
+	if err = cmp.Or(err, merr); err != nil {
+		return nil, err
+	}
 	before, after, _ := bytes.Cut(b, []byte(`"`+mark+`"`))
 	return func(key string) []byte {
 		k, _ := json.Marshal(key)
 		return bytes.Join([][]byte{before, k, after}, nil)
-	}, err
+	}, nil
 }
 
 // answered is the status and body of an API Gateway payload 2.0 response.
@@ -421,9 +411,7 @@ func (f *fakeStripe) created(match func(key string) bool) (n int) {
 const (
 	priceWRU, priceRRU         = 0.625, 0.125
 	priceRegion, priceChecked  = "US East (N. Virginia), us-east-1", "2026-11-30"
-	stripeFee, checkoutUSD     = 0.029*checkoutUSD + 0.30, 19.99
 	partitionRCU, partitionWCU = 3000, 1000
-	targetSize, targetInit     = 10_000_000, 50 * time.Millisecond
 	webhookSecret              = "whsec_loadgen_only" // signs every webhook event of loadgen
 )
 
@@ -491,13 +479,16 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		OrderID string `json:"order_id"`
 	}
 	_ = json.Unmarshal(serve("checkout without a card (for the webhook)", "/checkout", pendingBody, idem.KeyHeader, key+"-pending"), &pending)
-	raw, err := sys.event("webhook-stripe.json")
-	body, _, perr := webhookEvent(raw, "evt_capacity_"+randomID(), pending.OrderID)
-	if err = cmp.Or(err, perr); err != nil {
+	ev, err := sys.event("webhook-stripe.json")
+	if err == nil {
+		ev, err = lambdaevent.SignStripe(ev, webhookSecret, time.Now(), pending.OrderID, "", "evt_capacity_"+randomID())
+	}
+	body, berr := lambdaevent.Body(ev)
+	if err = cmp.Or(err, berr); err != nil {
 		return err
 	}
 	for _, name := range []string{"webhook delivery", "webhook, duplicate delivery"} {
-		serve(name, "/webhooks", string(body), "Stripe-Signature", webhook.SignStripe(webhookSecret, time.Now(), body))
+		serve(name, "/webhooks", string(body), webhook.StripeSignatureHeader, ev.Headers["stripe-signature"])
 	}
 	for _, path := range paths {
 		if cs, ok := rep.ptCalls[path]; ok {
@@ -512,7 +503,6 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	m.p("Each operation once, one at a time, through the HTTP handlers on fresh tables, with the capacity middleware on the DynamoDB client (every request asks `ReturnConsumedCapacity=TOTAL`). DynamoDB Local returns consumed capacity for successful single-item requests (PutItem, UpdateItem, GetItem: they match the documented rules); it returns nothing for a failed condition (the answer is an error) and, for a transaction, repeats the whole transaction's units once per table it touches. Those are **computed** from the documented rules: 1 WCU per KB written (rounded up), 2 per KB in a transaction (every item, ConditionCheck included; an Update or ConditionCheck whose item was not returned counts 1 KB); a failed conditional write consumes 1 WCU per KB of the existing item; a strongly consistent read 1 RCU per 4 KB. A cancelled transaction is counted as the transactional write it attempted: an upper bound, since the documentation does not state what a cancelled transaction is charged.\n")
 	m.table("lrrrlrl", rows...)
 	first, replay, hook, dup := ops[0], ops[1], ops[3], ops[4]
-	rep.replayWCU = replay.wcu
 	rows = [][]string{{"per million", "RCU", "WCU", "cost (USD)"}}
 	line := func(label string, r, w float64) {
 		rows = append(rows, []string{label, fmt.Sprintf("%.1f M", r), fmt.Sprintf("%.1f M", w), fmt.Sprintf("%.2f", perMillion(r, w))})
@@ -528,20 +518,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	m.p("Prices: $%.3f per million write request units and $%.3f per million read request units, on-demand, Standard table class, %s, as listed on aws.amazon.com/dynamodb/pricing/on-demand/ since AWS halved on-demand prices on 1 November 2024 (checked %s against stored copies of the pricing pages, not the live page; check the page before relying on it). Storage, backups, streams and data transfer are not included.\n",
 		priceWRU, priceRRU, priceRegion, priceChecked)
 	m.table("lrrr", rows...)
-	if extra := perMillion(first.rcu, first.wcu) - perMillion(pt.per(pt.rcu), pt.per(pt.wcu)); peer {
-		m.p("What the extra safety costs: our first request writes %.1f WCU against the peer's %.1f (the claim is a transaction that writes the order in state created, the completion a transaction that settles it: every item counts twice), **$%.2f more per million checkouts**. The payment itself, at Stripe's standard US card price (2.9%% + $0.30) on the bench's $%.2f checkout, costs $%.2f each: $%s per million, %s times the extra DynamoDB cost.\n",
-			first.wcu, pt.per(pt.wcu), extra, checkoutUSD, stripeFee, commas(stripeFee*1e6), commas(math.Round(stripeFee*1e6/extra)))
-	}
 	return nil
-}
-
-// commas writes v rounded with thousands separators.
-func commas(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 0, 64)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // runStorm sends n requests with one new key at once (n workers, n connections) to a fresh
@@ -601,12 +578,6 @@ func runStorm(ctx context.Context, sys *system, rep *report) error {
 	}
 	rep.logf("  %d duplicates in %s: %s, %d identical, %d 409 + Retry-After, orders %d, charges %d, DynamoDB %s",
 		n, elapsed.Round(time.Millisecond), statuses(closed(lat)), identical, retryAfter, madeOrders, charges, strings.Join(ops, ", "))
-	// The engine's poll delays at worst (their half); each duplicate's claim fails as a replay's.
-	polls, steady := pollsPerSecond(idem.PollFirst/2, idem.PollMax/2)
-	claimWCU, claimFrom := 4.0, "two items under 1 KB in a transaction"
-	if rep.replayWCU > 0 {
-		claimWCU, claimFrom = rep.replayWCU, "as the capacity table's replay"
-	}
 	m := &rep.storm
 	m.p("## A storm on one key\n")
 	m.p("%d requests with one new Idempotency-Key, sent at once (%d vegeta workers, started before the first request, one request each) from %d connections to the checkout API on loopback (internal/localapi over a fresh DynamoDB Local table, the local payment provider), IDEMPOTENCY_WAIT at its default.\n", n, n, n)
@@ -619,50 +590,12 @@ func runStorm(ctx context.Context, sys *system, rep *report) error {
 		[]string{"units (the key's record and its order)", fmt.Sprintf("%.0f RCU and %.0f WCU in all; at most %.0f RCU and %.0f WCU in any one second (per-partition limits: %d and %d)",
 			rcu, wcu, peakRCU, peakWCU, partitionRCU, partitionWCU)},
 		[]string{"waiters' polls (strongly consistent GetItem)", fmt.Sprintf("%d in all, at most %d in any one second", byOp["GetItem"], peakReads)})
-	m.p("On DynamoDB Local the claims queue behind one another; the duplicates polled the record %d times in all. The worst case on a real table is a first request that takes longer (a slow provider) while all %d wait: the engine's poll schedule (internal/idem: %s doubling to %s, each delay drawn between half and all of it) makes at most %d strongly consistent reads per waiter in the first second and %.1f per second after, so %d waiters read the one item at most %d times in the first second and %.0f times a second after (1 RCU each, items under 4 KB), against the partition's %d RCU/s: %s. Their %d claims are failed transactional writes on the same item, up to %.0f WCU at once (counted as attempted, %.0f WCU each: %s) against %d WCU/s: a burst that size is throttled and retried by the SDK whatever the polling does.\n",
-		byOp["GetItem"], n, idem.PollFirst, idem.PollMax, polls, steady, n, polls*n, steady*float64(n), partitionRCU,
-		map[bool]string{true: "within the limit", false: "over the limit in the first second"}[polls*n <= partitionRCU],
-		n, claimWCU*float64(n), claimWCU, claimFrom, partitionWCU)
 	return nil
 }
 
-// pollsPerSecond is one waiter's polls in its first second and per second after, for a
-// schedule from initial doubling up to ceiling (no jitter).
-func pollsPerSecond(initial, ceiling time.Duration) (first int, steady float64) {
-	for at, d := initial, initial; at <= time.Second; at, d = at+min(2*d, ceiling), min(2*d, ceiling) {
-		first++
-	}
-	return first, float64(time.Second) / float64(ceiling)
-}
-
 // event reads a file of events/.
-func (s *system) event(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(s.root, "events", name))
-}
-
-// webhookEvent is events/webhook-stripe.json (raw) with event id id, about orderID ("": the
-// file's), signed now with webhookSecret; body is its payload.
-func webhookEvent(raw []byte, id, orderID string) (body, event []byte, err error) {
-	var ev, p map[string]any
-	if err = json.Unmarshal(raw, &ev); err == nil {
-		b, _ := base64.StdEncoding.DecodeString(fmt.Sprint(ev["body"]))
-		err = json.Unmarshal(b, &p)
-	}
-	data, _ := p["data"].(map[string]any)
-	obj, _ := data["object"].(map[string]any)
-	meta, _ := obj["metadata"].(map[string]any)
-	h, _ := ev["headers"].(map[string]any)
-	if err != nil || meta == nil || h == nil {
-		return nil, nil, fmt.Errorf("events/webhook-stripe.json: no headers or data.object.metadata (%v)", err)
-	}
-	if p["id"] = id; orderID != "" {
-		meta["order_id"] = orderID
-	}
-	body, _ = json.Marshal(p)
-	h["stripe-signature"], h["content-length"] = webhook.SignStripe(webhookSecret, time.Now(), body), strconv.Itoa(len(body))
-	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString(body), true
-	event, err = json.Marshal(ev)
-	return body, event, err
+func (s *system) event(name string) (events.APIGatewayV2HTTPRequest, error) {
+	return lambdaevent.Load(filepath.Join(s.root, "events", name))
 }
 
 // runColdstart builds the checkout and webhook bootstraps (this machine's, and linux/arm64 for
@@ -673,25 +606,25 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 	run, orderIDs := randomID(), []string(nil)
 	rows := [][]string{{"function", "runs", "init p50", "init max", "first answer p50", "first answer max", "statuses", "peak RSS",
 		runtime.GOOS + "/" + runtime.GOARCH + " size", "linux/arm64 size (deployed)"}}
-	var verdicts, notes []string
 	for _, name := range []string{"CheckoutFunction", "WebhookFunction"} {
 		pkg, fname := "./functions/"+strings.ToLower(strings.TrimSuffix(name, "Function")), "checkout-"+name
 		fn, hostSize, herr := goFunction(ctx, sys, pkg, fname, sys.cfg.IdempotencyTable, sys.cfg.OrdersTable, "AWS_LAMBDA_LOG_STREAM_NAME=loadgen",
 			"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+fname, config.EnvStripeWebhookSecret+"="+webhookSecret, config.EnvPaymentProvider+"="+config.ProviderLocal)
 		armSize, aerr := coldstart.Build(ctx, sys.root, pkg, "linux", "arm64", filepath.Join(sys.tmp, fname, "arm64", "bootstrap"))
-		raw, err := sys.event(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
+		ev, err := sys.event(map[string]string{"CheckoutFunction": "checkout.json", "WebhookFunction": "webhook-stripe.json"}[name])
 		if err = cmp.Or(herr, aerr, err); err != nil {
 			return err
 		}
-		checkoutEvent, _ := checkoutEvents(raw, nil)
 		if name == "WebhookFunction" && len(orderIDs) == 0 {
 			return fmt.Errorf("no checkout cold start created an order for the webhook's")
 		}
-		inits, firsts, rss, last := &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0), "" // firsts: first answers' latencies and statuses
+		checkoutEvent, _ := checkoutEvents(ev, nil)
+		inits, firsts, rss := &vegeta.Metrics{}, &vegeta.Metrics{}, int64(0) // firsts: first answers' latencies and statuses
 		for i := range rep.o.coldRuns {
 			event := checkoutEvent(fmt.Sprintf("coldstart-%s-%d", run, i))
 			if name == "WebhookFunction" {
-				if _, event, err = webhookEvent(raw, fmt.Sprintf("evt_coldstart_%s_%d", run, i), orderIDs[i%len(orderIDs)]); err != nil {
+				signed, err := lambdaevent.SignStripe(ev, webhookSecret, time.Now(), orderIDs[i%len(orderIDs)], "", fmt.Sprintf("evt_coldstart_%s_%d", run, i))
+				if event, _ = json.Marshal(signed); err != nil {
 					return err
 				}
 			}
@@ -703,7 +636,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 				rss = max(rss, p.Stop())
 			}
 			if cancel(); err != nil {
-				notes = append(notes, fmt.Sprintf("%s failed after %d runs: %s", name, i, oneLine(err.Error())))
+				rep.fail("cold start: %s failed after %d runs: %s", name, i, oneLine(err.Error()))
 				break
 			}
 			inits.Add(&vegeta.Result{Latency: p.Inits[0]})
@@ -711,7 +644,7 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 			var o struct {
 				OrderID string `json:"order_id"`
 			}
-			if last = oneLine(string(body)); json.Unmarshal([]byte(last), &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
+			if json.Unmarshal(body, &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
 				orderIDs = append(orderIDs, o.OrderID)
 			}
 		}
@@ -719,21 +652,12 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 		rows = append(rows, []string{name, fmt.Sprint(inits.Requests), ms(inits.Latencies.P50), ms(inits.Latencies.Max), ms(closed(firsts).Latencies.P50),
 			ms(firsts.Latencies.Max), statuses(firsts), fmt.Sprintf("%.1f MiB", float64(rss)/(1<<20)), mib(hostSize), mib(armSize)})
 		rep.logf("  %s", strings.Join(rows[len(rows)-1], "  "))
-		if inits.Requests > 0 {
-			verdicts = append(verdicts, fmt.Sprintf("%s: linux/arm64 bootstrap under 10 MB (%.2f MB): %s; init under %s (p50 %s; max %s): %s.", name,
-				float64(armSize)/1e6, met(armSize < targetSize), targetInit, ms(inits.Latencies.P50), ms(inits.Latencies.Max), met(inits.Latencies.P50 < targetInit)))
-			if len(last) > 200 {
-				last = last[:200] + "..."
-			}
-			notes = append(notes, fmt.Sprintf("%s's last answer: `%s`", name, last))
-		}
 	}
 	m := &rep.cold
 	m.p("## Cold start\n")
 	m.p("Each bootstrap is built with the Makefile's flags (`CGO_ENABLED=0 %s`) for this machine (%s/%s), started as a process whose `AWS_LAMBDA_RUNTIME_API` is a fake Runtime API in loadgen, and handed one event: a checkout with a new Idempotency-Key (claim, order, charge, completion), or a Stripe webhook (payment_intent.succeeded) with a new event id, about an order the checkout cold starts created, signed with the configured secret. **init** is process start to its first `GET /runtime/invocation/next`; **first answer** is process start to its `POST .../response`, DynamoDB Local round trips included. The Lambda service's own part (sandbox, code download) is not in these figures.\n",
 		strings.Replace(strings.Join(coldstart.BuildFlags, " "), "-s -w", `"-s -w"`, 1), runtime.GOOS, runtime.GOARCH)
 	m.table("lrrrrrlrrr", rows...)
-	m.list(append(verdicts, notes...))
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,9 +45,6 @@ const (
 	Prefix            = "/2018-06-01/runtime"
 )
 
-// ErrInit is returned by Invoke when the runtime reported an initialisation error.
-var ErrInit = errors.New("coldstart: the function reported an init error")
-
 // Response is what the function posted for one invocation.
 type Response struct {
 	RequestID string
@@ -59,7 +55,7 @@ type Response struct {
 
 // Pool is one function run as processes sharing a fake Runtime API: GET .../invocation/next
 // waits for an Invoke's event; POST .../response or .../error answers it; POST .../init/error
-// fails it with ErrInit. Processes start one after the other, so inits do not compete.
+// joins the process's last output, which a failed start reports. Processes start one after the other, so inits do not compete.
 type Pool struct {
 	Started   []time.Time     // when each process started
 	Inits     []time.Duration // each process's start to its first GET .../invocation/next
@@ -71,7 +67,6 @@ type Pool struct {
 	wg        sync.WaitGroup
 	srv       *httptest.Server
 	events    chan invocation
-	initErrs  chan []byte
 	arrived   chan struct{} // a GET next arrived (several arrivals before a receive: one value)
 	done      chan struct{}
 	once      sync.Once
@@ -90,7 +85,7 @@ type invocation struct {
 // NewPool starts the Runtime API of a pool of argv (in dir, with env; line, if set, sees each
 // line of the processes' standard error), without processes.
 func NewPool(argv []string, dir string, env []string, line func(string) bool) *Pool {
-	p := &Pool{argv: argv, dir: dir, env: env, line: line, events: make(chan invocation), initErrs: make(chan []byte, 1),
+	p := &Pool{argv: argv, dir: dir, env: env, line: line, events: make(chan invocation),
 		arrived: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]chan Response{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix+"/invocation/next", p.next)
@@ -98,10 +93,7 @@ func NewPool(argv []string, dir string, env []string, line func(string) bool) *P
 	mux.HandleFunc("POST "+Prefix+"/invocation/{id}/error", p.respond(true))
 	mux.HandleFunc("POST "+Prefix+"/init/error", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		select {
-		case p.initErrs <- body:
-		default:
-		}
+		p.keep("init error: " + string(body))
 		w.WriteHeader(http.StatusAccepted)
 	})
 	p.srv = httptest.NewServer(mux)
@@ -162,9 +154,7 @@ func (p *Pool) startOne(ctx context.Context) error {
 		sc := bufio.NewScanner(stderr)
 		for sc.Buffer(nil, 1<<20); sc.Scan(); {
 			if p.line == nil || !p.line(sc.Text()) {
-				p.mu.Lock()
-				p.tail = append(p.tail[max(0, len(p.tail)-7):], sc.Text())
-				p.mu.Unlock()
+				p.keep(sc.Text())
 			}
 		}
 		_ = cmd.Wait() // after the pipe is read to its end
@@ -184,6 +174,13 @@ func (p *Pool) startOne(ctx context.Context) error {
 	}
 }
 
+// keep adds a line to the last output, of which it keeps 8 lines.
+func (p *Pool) keep(line string) {
+	p.mu.Lock()
+	p.tail = append(p.tail[max(0, len(p.tail)-7):], line)
+	p.mu.Unlock()
+}
+
 func (p *Pool) lastOutput() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -197,8 +194,8 @@ func (p *Pool) Nexts() []time.Time {
 	return slices.Clone(p.nexts)
 }
 
-// Invoke hands event to the next GET .../invocation/next and waits for the answer, an init
-// error (ErrInit) or the end of ctx.
+// Invoke hands event to the next GET .../invocation/next and waits for the answer or the end
+// of ctx.
 func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", p.seq.Add(1))
 	ch := make(chan Response, 1)
@@ -212,8 +209,6 @@ func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
 	}()
 	select {
 	case p.events <- invocation{id: id, event: event}:
-	case body := <-p.initErrs:
-		return Response{}, fmt.Errorf("%w: %s", ErrInit, body)
 	case <-ctx.Done():
 		return Response{}, fmt.Errorf("coldstart: no GET /next: %w", ctx.Err())
 	}
