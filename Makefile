@@ -91,8 +91,8 @@ build-ReconcilerFunction: ## sam build target: reconciler bootstrap into $(ARTIF
 bench: $(DYNAMODB_LOCAL_DIR)/DynamoDBLocal.jar bench-deps ## idem benchmarks (bench/idem.txt), the handler's CPU per request (bench/checkout.txt), the flash sale (bench/sale.txt); load, side by side with Powertools, capacity, a 1,000-duplicate storm and cold starts (cmd/loadgen) into bench/REPORT.md
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/idem/ | tee bench/idem.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench Handler -benchmem -count 5 ./internal/checkout/ | tee bench/checkout.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench FlashSale -benchtime 1x ./internal/sale/ | tee bench/sale.txt
-	$(GO) run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
+	set -o pipefail; $(GO) test -run '^$$' -bench 'FlashSale|Storm' -benchtime 1x ./internal/sale/ | tee bench/sale.txt
+	$(GO) run ./cmd/loadgen -out bench -coldstart -peer -capacity
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s); their seeds run in `make test`
 	@for p in $$($(GO) list ./...); do \

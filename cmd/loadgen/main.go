@@ -1,9 +1,10 @@
 // Command loadgen puts POST /checkout of the local API (on loopback, over fresh tables of
 // DynamoDB Local or DYNAMODB_ENDPOINT) under load with vegeta and writes <out>/REPORT.md; its
-// flags add cold starts, the Powertools peer, capacity units and a storm on one key. It exits 1
+// flags add cold starts, the Powertools peer and capacity units (1,000 duplicates of one key
+// are internal/sale's BenchmarkStorm). It exits 1
 // when orders or charges differ from the distinct keys sent, or a replay from the first answer.
 //
-//	go run ./cmd/loadgen -out bench -coldstart -peer -capacity -storm-duplicates 1000
+//	go run ./cmd/loadgen -out bench -coldstart -peer -capacity
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -44,7 +46,7 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	clients, requests, replayKeys, stormKeys, coldRuns, bigStorm          int
+	clients, requests, replayKeys, stormKeys, coldRuns                    int
 	duration, warmup, baseline, seqLen, peerDuration, peerSeq, peerWarmup time.Duration
 	out, command                                                          string // command: the command line, for the report
 	coldstart, peer, capacity                                             bool
@@ -70,7 +72,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.peerSeq, "peer-sequential", 6*time.Second, "length of the one-request-at-a-time phase of the side-by-side")
 	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
 	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
-	fs.IntVar(&o.bigStorm, "storm-duplicates", 0, "also send this many concurrent duplicates of one key through the HTTP handler (0: skip)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return o, cmp.Or(err, fmt.Errorf("unexpected arguments: %v", fs.Args()))
 	}
@@ -103,11 +104,11 @@ func main() {
 
 // report is REPORT.md in the making: each phase writes its section when it has measured.
 type report struct {
-	o                                 options
-	log                               io.Writer
-	load, peer, capacity, storm, cold md
-	failures                          []string             // broken promises: exit 1
-	ptCalls                           map[string]callStats // the peer's, by path
+	o                          options
+	log                        io.Writer
+	load, peer, capacity, cold md
+	failures                   []string             // broken promises: exit 1
+	ptCalls                    map[string]callStats // the peer's, by path
 }
 
 func (r *report) fail(format string, a ...any) {
@@ -128,8 +129,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		on   bool
 		name string
 		f    func(context.Context, *system, *report) error
-	}{{true, "load", runLoad}, {o.peer, "side by side", runPeer}, {o.capacity, "capacity", measureCapacity},
-		{o.bigStorm > 0, "storm", runStorm}, {o.coldstart, "cold start", runColdstart}} {
+	}{{true, "load", runLoad}, {o.peer, "side by side", runPeer}, {o.capacity, "capacity", measureCapacity}, {o.coldstart, "cold start", runColdstart}} {
 		if !s.on {
 			continue
 		}
@@ -138,7 +138,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		}
 	}
 	var m md
-	m.p("# Benchmark report: load, side by side with Powertools, capacity, storm, cold start\n")
+	m.p("# Benchmark report: load, side by side with Powertools, capacity, cold start\n")
 	m.p("Written by `cmd/loadgen` (`make bench`); every figure below was measured in this run, on this machine.\n")
 	m.table("ll", []string{"", ""},
 		[]string{"date", fmt.Sprintf("%s (%s)", started.UTC().Format("2006-01-02 15:04 MST"), time.Since(started).Round(time.Second))},
@@ -151,7 +151,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		m.p("**FAILED:**\n")
 		m.list(rep.failures)
 	}
-	m.WriteString(rep.load.String() + rep.peer.String() + rep.capacity.String() + rep.storm.String() + rep.cold.String())
+	m.WriteString(rep.load.String() + rep.peer.String() + rep.capacity.String() + rep.cold.String())
 	path := filepath.Join(o.out, "REPORT.md")
 	if err := errors.Join(os.MkdirAll(o.out, 0o755), os.WriteFile(path, []byte(m.String()), 0o644)); err != nil {
 		return nil, err
@@ -166,12 +166,8 @@ type md struct{ strings.Builder }
 // p writes a line (a "\n" at the end of format makes a paragraph).
 func (m *md) p(format string, a ...any) { fmt.Fprintf(m, format+"\n", a...) }
 
-func (m *md) list(items []string) {
-	for _, s := range items {
-		m.p("- %s", s)
-	}
-	m.p("")
-}
+// list writes a bulleted list.
+func (m *md) list(items []string) { m.p("- %s\n", strings.Join(items, "\n- ")) }
 
 // table writes a table of a header and rows; align has one letter per column: l(eft) or r(ight).
 func (m *md) table(align string, rows ...[]string) {
@@ -211,10 +207,8 @@ func loadAverage() string {
 // cpuModel is " (<model name>)" from /proc/cpuinfo, or "".
 func cpuModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")
-	for line := range strings.Lines(string(b)) {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return " (" + strings.TrimSpace(v) + ")"
-		}
+	if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.*\S)`).FindSubmatch(b); m != nil {
+		return " (" + string(m[1]) + ")"
 	}
 	return ""
 }
@@ -350,11 +344,9 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 		}
 		s.closers, s.endpoint, s.where = append(s.closers, d.Stop), d.Endpoint, "DynamoDB Local (in memory, started by loadgen)"
 	}
-	if s.root, err = moduleRoot(); err != nil {
-		return s, err
-	}
-	if s.cfg, err = config.FromEnv(); err != nil {
-		return s, err
+	s.root, err = testenv.RepoRoot()
+	if s.cfg, err = config.FromEnv(); err != nil || s.root == "" {
+		return s, cmp.Or(err, errors.New("no go.mod above the working directory: run loadgen in the repository"))
 	}
 	// Charges are counted on the local provider; the access log is encoded as in production.
 	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"

@@ -25,13 +25,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/checkout-idem/checkout/cmd/loadgen/coldstart"
+	"github.com/checkout-idem/checkout/internal/checkout"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
 	"github.com/checkout-idem/checkout/internal/ddb/capacity"
 	"github.com/checkout-idem/checkout/internal/idem"
 	"github.com/checkout-idem/checkout/internal/lambdaevent"
 	"github.com/checkout-idem/checkout/internal/orders"
-	"github.com/checkout-idem/checkout/internal/payment"
 	"github.com/checkout-idem/checkout/internal/testenv"
 	"github.com/checkout-idem/checkout/internal/webhook"
 )
@@ -55,24 +55,28 @@ type peerSide struct {
 	name, about, replayKey string
 	pool                   *coldstart.Pool
 	client                 *http.Client
-	seq, con               map[string]*vegeta.Metrics // by path: one at a time, o.clients at once
-	inits                  *vegeta.Metrics            // of the processes
-	conTime                map[string]time.Duration   // length of the concurrent phases
-	ids                    map[string][]string        // Lambda request ids of the measured invocations
-	keys, bad              atomic.Int64               // distinct keys sent; answers not 201 or replays not identical
+	by                     map[string]*peerPath // by path
+	inits                  vegeta.Metrics       // of the processes
+	keys, bad              atomic.Int64         // distinct keys sent; answers not 201 or replays not identical
 	replayBody             []byte
-	mu                     sync.Mutex
-	calls                  map[string][]capacity.Call // by Lambda request id
-	stats                  map[string]callStats
+	rec                    recorder // the DynamoDB requests its lines told
 	rss                    int64
 	orders, charges        int
+}
+
+// peerPath is what was measured of one path of one side.
+type peerPath struct {
+	seq, con vegeta.Metrics // one at a time; o.clients at once
+	conTime  time.Duration  // length of the concurrent phases
+	ids      []string       // Lambda request ids of the invocations one at a time, whose DynamoDB requests count
+	stats    callStats
 }
 
 // callStats are the DynamoDB requests of the invocations of one path.
 type callStats struct {
 	invocations, requests int
 	rcu, wcu              float64
-	computed, returned    int // requests whose units were computed from the rules, or returned
+	computed              int // requests whose units were computed from the rules (the others: returned)
 }
 
 func summarizeCalls(calls []capacity.Call, invocations int) callStats {
@@ -84,7 +88,6 @@ func summarizeCalls(calls []capacity.Call, invocations int) callStats {
 			cs.computed++
 		}
 	}
-	cs.returned = cs.requests - cs.computed
 	return cs
 }
 
@@ -96,9 +99,7 @@ func (s *peerSide) line(l string) bool {
 	rest, ok := strings.CutPrefix(l, capacity.LinePrefix)
 	var c capacity.Call
 	if ok && json.Unmarshal([]byte(rest), &c) == nil {
-		s.mu.Lock()
-		s.calls[c.RequestID] = append(s.calls[c.RequestID], c)
-		s.mu.Unlock()
+		s.rec.record(c)
 	}
 	return ok
 }
@@ -126,7 +127,7 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 			into.Add(r)
 		}
 		if ids {
-			s.ids[path] = append(s.ids[path], r.Headers.Get("Request-Id"))
+			s.by[path].ids = append(s.by[path].ids, r.Headers.Get("Request-Id"))
 		}
 	}
 }
@@ -165,8 +166,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			"AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1", "IDEMPOTENCY_TABLE=" + tables[2].Name, "ORDERS_TABLE=" + tables[3].Name})}}
 	sides := []*peerSide{g, pt}
 	for i, s := range sides {
-		s.replayKey, s.calls, s.ids, s.conTime = fmt.Sprintf("%s-%d", run, i), map[string][]capacity.Call{}, map[string][]string{}, map[string]time.Duration{}
-		s.seq, s.con = map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}, map[string]*vegeta.Metrics{pathFirst: {}, pathReplay: {}}
+		s.replayKey, s.by = fmt.Sprintf("%s-%d", run, i), map[string]*peerPath{pathFirst: {}, pathReplay: {}}
 		// One execution environment one at a time (Lambda reuses a warm one), o.clients later.
 		if s.pool, err = coldstart.StartPool(ctx, 1, s.argv, s.dir, s.env, s.line); err != nil {
 			return err
@@ -191,7 +191,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)] // alternate which side goes first
 				for _, path := range paths {
-					s.check(path, map[bool]*vegeta.Metrics{true: s.seq[path]}[measure], measure)(hit(ctx, s.client, s.target(path)))
+					s.check(path, map[bool]*vegeta.Metrics{true: &s.by[path].seq}[measure], measure)(hit(ctx, s.client, s.target(path)))
 				}
 			}
 		}
@@ -213,7 +213,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		for _, path := range paths {
 			for j := range sides {
 				s := sides[(i+j)%len(sides)]
-				s.conTime[path] += attack(ctx, s.client, o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, s.con[path], false))
+				s.by[path].conTime += attack(ctx, s.client, o.clients, 0, o.peerDuration/peerSlices, s.target(path), s.check(path, &s.by[path].con, false))
 			}
 		}
 	}
@@ -221,19 +221,23 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 		return err
 	}
 	for i, s := range sides {
-		s.rss, s.stats, s.inits = s.pool.Stop(), map[string]callStats{}, &vegeta.Metrics{}
+		s.rss = s.pool.Stop()
 		for _, v := range s.pool.Inits {
 			s.inits.Add(&vegeta.Result{Latency: v})
 		}
 		s.inits.Close()
-		for _, path := range paths {
-			s.seq[path].Close()
-			s.con[path].Close()
+		byID := map[string][]capacity.Call{}
+		for _, c := range s.rec.take() {
+			byID[c.RequestID] = append(byID[c.RequestID], c)
+		}
+		for _, p := range s.by {
+			p.seq.Close()
+			p.con.Close()
 			var calls []capacity.Call
-			for _, id := range s.ids[path] {
-				calls = append(calls, s.calls[id]...)
+			for _, id := range p.ids {
+				calls = append(calls, byID[id]...)
 			}
-			s.stats[path] = summarizeCalls(calls, len(s.ids[path]))
+			p.stats = summarizeCalls(calls, len(p.ids))
 		}
 		if s.orders, err = testenv.ScanCount(ctx, sys.ddb, tables[2*i+1].Name); err != nil {
 			return err
@@ -247,7 +251,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 			rep.fail("side by side, %s: %d answers not 201 or replays unlike the first answer", s.name, n)
 		}
 	}
-	rep.ptCalls = pt.stats
+	rep.ptCalls = map[string]callStats{pathFirst: pt.by[pathFirst].stats, pathReplay: pt.by[pathReplay].stats}
 	nodeVersion, _ := exec.Command(node, "--version").Output()
 	writePeer(rep, g, pt, string(bytes.TrimSpace(nodeVersion)), peerPackages(filepath.Join(root, peerDir)))
 	return nil
@@ -263,8 +267,8 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	rows := [][]string{{"", g.name, pt.name, "ours / peer"}}
 	row := func(label string, f func(s *peerSide) float64, format func(float64) string, target float64) {
 		a, b, v := f(g), f(pt), "–"
-		if target > 0 {
-			v = verdict(a, b, target)
+		if b > 0 && target > 0 {
+			v = fmt.Sprintf("%.2f x: %s (≤ %.1f x)", a/b, met(a/b <= target), target) // ours / peer against its target
 		} else if b > 0 {
 			v = x(a, b)
 		}
@@ -273,21 +277,21 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	num := func(v float64) string { return fmt.Sprintf("%.2f", v) }
 	for _, path := range paths {
-		row(path+" p50, one at a time", func(s *peerSide) float64 { return float64(s.seq[path].Latencies.P50) }, msf,
+		row(path+" p50, one at a time", func(s *peerSide) float64 { return float64(s.by[path].seq.Latencies.P50) }, msf,
 			map[string]float64{pathFirst: targetFirst, pathReplay: targetReplay}[path])
-		row(path+" p99, one at a time", func(s *peerSide) float64 { return float64(s.seq[path].Latencies.P99) }, msf, 0)
+		row(path+" p99, one at a time", func(s *peerSide) float64 { return float64(s.by[path].seq.Latencies.P99) }, msf, 0)
 	}
 	for _, path := range paths {
 		clients := fmt.Sprintf(", %d clients", o.clients)
-		row(path+" p50"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P50) }, msf, 0)
-		row(path+" p99"+clients, func(s *peerSide) float64 { return float64(s.con[path].Latencies.P99) }, msf, 0)
+		row(path+" p50"+clients, func(s *peerSide) float64 { return float64(s.by[path].con.Latencies.P50) }, msf, 0)
+		row(path+" p99"+clients, func(s *peerSide) float64 { return float64(s.by[path].con.Latencies.P99) }, msf, 0)
 		row(map[string]string{pathFirst: "first requests", pathReplay: "replays"}[path]+" per second"+clients,
-			func(s *peerSide) float64 { return float64(s.con[path].Requests) / s.conTime[path].Seconds() }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
+			func(s *peerSide) float64 { return float64(s.by[path].con.Requests) / s.by[path].conTime.Seconds() }, func(v float64) string { return fmt.Sprintf("%.0f", v) }, 0)
 	}
 	for _, path := range paths {
-		row("DynamoDB requests per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(float64(c.requests)) }, num, 0)
-		row("write units per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(c.wcu) }, num, 0)
-		row("read units per "+path, func(s *peerSide) float64 { c := s.stats[path]; return c.per(c.rcu) }, num, 0)
+		row("DynamoDB requests per "+path, func(s *peerSide) float64 { c := s.by[path].stats; return c.per(float64(c.requests)) }, num, 0)
+		row("write units per "+path, func(s *peerSide) float64 { c := s.by[path].stats; return c.per(c.wcu) }, num, 0)
+		row("read units per "+path, func(s *peerSide) float64 { c := s.by[path].stats; return c.per(c.rcu) }, num, 0)
 	}
 	row("peak memory (largest VmHWM of the processes)", func(s *peerSide) float64 { return float64(s.rss) }, func(v float64) string { return mib(int64(v)) }, 0)
 	row("cold init p50 (process start to first GET next)", func(s *peerSide) float64 { return float64(s.inits.Latencies.P50) }, msf, 0)
@@ -297,14 +301,6 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	m.table("lrrl", rows...)
 	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
 		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
-}
-
-// verdict says whether ours/peer <= target.
-func verdict(ours, peer, target float64) string {
-	if peer <= 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f x: %s (≤ %.1f x)", ours/peer, met(ours/peer <= target), target)
 }
 
 // peerPackages lists the npm packages of the peer with the versions its package-lock.json pins.
@@ -346,15 +342,6 @@ func answered(resp []byte) (int, []byte) {
 	}
 	body, _ := base64.StdEncoding.DecodeString(r.Body)
 	return r.StatusCode, body
-}
-
-// moduleRoot is the folder of the go.mod of the working directory.
-func moduleRoot() (string, error) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if p := string(bytes.TrimSpace(gomod)); err == nil && filepath.Base(p) == "go.mod" {
-		return filepath.Dir(p), nil
-	}
-	return "", fmt.Errorf("go.mod not found (%v): run loadgen from the repository", err)
 }
 
 // fakeStripe is the one endpoint both peer functions charge (POST /v1/payment_intents), with
@@ -406,36 +393,32 @@ func (f *fakeStripe) created(match func(key string) bool) (n int) {
 }
 
 // DynamoDB on-demand prices (Standard, USD per million request units, since 1 November 2024,
-// checked against stored copies of the pricing pages), Stripe's US card price on the bench's
-// checkout, a table's per-partition limits, the cold start targets.
+// checked against stored copies of the pricing pages).
 const (
-	priceWRU, priceRRU         = 0.625, 0.125
-	priceRegion, priceChecked  = "US East (N. Virginia), us-east-1", "2026-11-30"
-	partitionRCU, partitionWCU = 3000, 1000
-	webhookSecret              = "whsec_loadgen_only" // signs every webhook event of loadgen
+	priceWRU, priceRRU        = 0.625, 0.125
+	priceRegion, priceChecked = "US East (N. Virginia), us-east-1", "2026-11-30"
+	webhookSecret             = "whsec_loadgen_only" // signs every webhook event of loadgen
 )
 
 func perMillion(rcu, wcu float64) float64 { return rcu*priceRRU + wcu*priceWRU }
 
-// recorder keeps the DynamoDB requests of a client (capacity.Option) and when they ended.
+// recorder keeps the DynamoDB requests of a client (capacity.Option).
 type recorder struct {
 	mu    sync.Mutex
 	calls []capacity.Call
-	at    []time.Time
 }
 
 func (r *recorder) record(c capacity.Call) {
 	r.mu.Lock()
-	r.calls, r.at = append(r.calls, c), append(r.at, time.Now())
+	r.calls = append(r.calls, c)
 	r.mu.Unlock()
 }
 
-func (r *recorder) take() ([]capacity.Call, []time.Time) {
+func (r *recorder) take() (c []capacity.Call) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, at := r.calls, r.at
-	r.calls, r.at = nil, nil
-	return c, at
+	c, r.calls = r.calls, nil
+	return c
 }
 
 // measureCapacity runs each operation once through the HTTP handlers on fresh tables: a
@@ -456,7 +439,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		r.Header.Set(header[0], header[1])
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		calls, _ := rec.take()
+		calls := rec.take()
 		cs, localCU, reqs := summarizeCalls(calls, 1), 0.0, []string{}
 		for _, c := range calls {
 			localCU += max(c.CU, 0) // transactions repeated per table
@@ -469,15 +452,13 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 		}
 		ops = append(ops, cs)
 		rows = append(rows, []string{name, fmt.Sprint(cs.requests), fmt.Sprintf("%.1f", cs.rcu), fmt.Sprintf("%.1f", cs.wcu),
-			fmt.Sprintf("%d / %d", cs.computed, cs.returned), fmt.Sprintf("%.1f", localCU), strings.Join(reqs, ", ")})
+			fmt.Sprintf("%d / %d", cs.computed, cs.requests-cs.computed), fmt.Sprintf("%.1f", localCU), strings.Join(reqs, ", ")})
 		return w.Body.Bytes()
 	}
 	key := "capacity-" + randomID()
 	serve("checkout, first request", "/checkout", checkoutBody, idem.KeyHeader, key)
 	serve("checkout, replay", "/checkout", checkoutBody, idem.KeyHeader, key)
-	var pending struct {
-		OrderID string `json:"order_id"`
-	}
+	var pending checkout.Response
 	_ = json.Unmarshal(serve("checkout without a card (for the webhook)", "/checkout", pendingBody, idem.KeyHeader, key+"-pending"), &pending)
 	ev, err := sys.event("webhook-stripe.json")
 	if err == nil {
@@ -493,7 +474,7 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	for _, path := range paths {
 		if cs, ok := rep.ptCalls[path]; ok {
 			rows = append(rows, []string{fmt.Sprintf("Powertools peer, %s (mean of %d)", path, cs.invocations), fmt.Sprintf("%.2f", cs.per(float64(cs.requests))),
-				fmt.Sprintf("%.2f", cs.per(cs.rcu)), fmt.Sprintf("%.2f", cs.per(cs.wcu)), fmt.Sprintf("%d / %d", cs.computed, cs.returned), "–", "from the side-by-side"})
+				fmt.Sprintf("%.2f", cs.per(cs.rcu)), fmt.Sprintf("%.2f", cs.per(cs.wcu)), fmt.Sprintf("%d / %d", cs.computed, cs.requests-cs.computed), "–", "from the side-by-side"})
 		}
 	}
 	rows = append(rows, []string{"reconciler, per stuck order (calculated)", "a share of 1 Query + 1 UpdateItem", "≤ 0.125", "about 2", "calculated", "–",
@@ -518,78 +499,6 @@ func measureCapacity(ctx context.Context, sys *system, rep *report) error {
 	m.p("Prices: $%.3f per million write request units and $%.3f per million read request units, on-demand, Standard table class, %s, as listed on aws.amazon.com/dynamodb/pricing/on-demand/ since AWS halved on-demand prices on 1 November 2024 (checked %s against stored copies of the pricing pages, not the live page; check the page before relying on it). Storage, backups, streams and data transfer are not included.\n",
 		priceWRU, priceRRU, priceRegion, priceChecked)
 	m.table("lrrr", rows...)
-	return nil
-}
-
-// runStorm sends n requests with one new key at once (n workers, n connections) to a fresh
-// API and checks one order, one charge, and every other answer the first byte for byte or a
-// 409 with Retry-After.
-func runStorm(ctx context.Context, sys *system, rep *report) error {
-	n := rep.o.bigStorm
-	rep.logf("storm: %d concurrent duplicates of one key ...", n)
-	rec := &recorder{}
-	h, deps, cfg, err := localAPI(ctx, sys, "storm-"+randomID(), capacity.Option(rec.record))
-	if err != nil {
-		return err
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	key, lat, first, identical, retryAfter := "storm-"+randomID(), &vegeta.Metrics{}, []byte(nil), 0, 0
-	rec.take() // table creation is not part of the storm
-	elapsed := attack(ctx, httpClient(n), n, n, 0, checkouts(srv.URL, func(uint64) string { return key }), func(r *vegeta.Result) {
-		switch lat.Add(r); {
-		case r.Code == http.StatusCreated && first == nil:
-			first, identical = r.Body, 1
-		case r.Code == http.StatusCreated && bytes.Equal(r.Body, first):
-			identical++
-		case r.Code == http.StatusConflict && r.Headers.Get("Retry-After") != "":
-			retryAfter++
-		}
-	})
-	calls, at := rec.take()
-	charges := deps.Payments.(*payment.Local).Created()
-	madeOrders, err := testenv.ScanCount(ctx, deps.DynamoDB, cfg.OrdersTable)
-	if err != nil {
-		return err
-	}
-	if bad := n - identical - retryAfter; bad > 0 || madeOrders != 1 || charges != 1 {
-		rep.fail("storm: %d orders and %d charges for one key; %d answers neither the first answer byte for byte nor a 409 with Retry-After (%s)",
-			madeOrders, charges, bad, statuses(closed(lat)))
-	}
-	byOp, peakReads := map[string]int{}, 0
-	var rcu, wcu, peakRCU, peakWCU float64
-	for i, c := range calls { // the most units and GetItems in any second starting at a request
-		r, w, _ := c.Units()
-		rcu, wcu, byOp[c.Op] = rcu+r, wcu+w, byOp[c.Op]+1
-		sr, sw, reads := 0.0, 0.0, 0
-		for j := range calls {
-			if d := at[j].Sub(at[i]); d >= 0 && d < time.Second {
-				r, w, _ := calls[j].Units()
-				if sr, sw = sr+r, sw+w; calls[j].Op == "GetItem" {
-					reads++
-				}
-			}
-		}
-		peakRCU, peakWCU, peakReads = max(peakRCU, sr), max(peakWCU, sw), max(peakReads, reads)
-	}
-	var ops []string
-	for _, op := range slices.Sorted(maps.Keys(byOp)) {
-		ops = append(ops, fmt.Sprintf("%s %d", op, byOp[op]))
-	}
-	rep.logf("  %d duplicates in %s: %s, %d identical, %d 409 + Retry-After, orders %d, charges %d, DynamoDB %s",
-		n, elapsed.Round(time.Millisecond), statuses(closed(lat)), identical, retryAfter, madeOrders, charges, strings.Join(ops, ", "))
-	m := &rep.storm
-	m.p("## A storm on one key\n")
-	m.p("%d requests with one new Idempotency-Key, sent at once (%d vegeta workers, started before the first request, one request each) from %d connections to the checkout API on loopback (internal/localapi over a fresh DynamoDB Local table, the local payment provider), IDEMPOTENCY_WAIT at its default.\n", n, n, n)
-	m.table("ll", []string{"", ""}, []string{"wall time", elapsed.Round(time.Millisecond).String()},
-		[]string{"statuses", strings.ReplaceAll(statuses(lat), " x", " × ")},
-		[]string{"first answer + byte-identical replays", fmt.Sprintf("1 + %d", max(identical-1, 0))},
-		[]string{"409 with Retry-After", fmt.Sprint(retryAfter)}, []string{"orders / charges", fmt.Sprintf("%d / %d", madeOrders, charges)},
-		[]string{"latency p50 / p99", ms(lat.Latencies.P50) + " / " + ms(lat.Latencies.P99)},
-		[]string{"DynamoDB requests", fmt.Sprintf("%d in all, %.2f per duplicate (%s)", len(calls), float64(len(calls))/float64(n), strings.Join(ops, ", "))},
-		[]string{"units (the key's record and its order)", fmt.Sprintf("%.0f RCU and %.0f WCU in all; at most %.0f RCU and %.0f WCU in any one second (per-partition limits: %d and %d)",
-			rcu, wcu, peakRCU, peakWCU, partitionRCU, partitionWCU)},
-		[]string{"waiters' polls (strongly consistent GetItem)", fmt.Sprintf("%d in all, at most %d in any one second", byOp["GetItem"], peakReads)})
 	return nil
 }
 
@@ -636,14 +545,12 @@ func runColdstart(ctx context.Context, sys *system, rep *report) error {
 				rss = max(rss, p.Stop())
 			}
 			if cancel(); err != nil {
-				rep.fail("cold start: %s failed after %d runs: %s", name, i, oneLine(err.Error()))
+				rep.fail("cold start: %s failed after %d runs: %s", name, i, strings.Join(strings.Fields(err.Error()), " "))
 				break
 			}
 			inits.Add(&vegeta.Result{Latency: p.Inits[0]})
 			firsts.Add(&vegeta.Result{Latency: resp.At.Sub(p.Started[0]), Code: uint16(code)})
-			var o struct {
-				OrderID string `json:"order_id"`
-			}
+			var o checkout.Response
 			if json.Unmarshal(body, &o) == nil && o.OrderID != "" && name == "CheckoutFunction" {
 				orderIDs = append(orderIDs, o.OrderID)
 			}
@@ -697,5 +604,3 @@ func lambdaEnv() []string {
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

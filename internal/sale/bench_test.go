@@ -18,20 +18,30 @@ import (
 // shared 2-CPU machine).
 var large = sale{units: 1000, shards: 25, buyers: 6000, clicks: 3, inFlight: 48}
 
-// BenchmarkFlashSale runs the large sale (`go test -run '^$' -bench FlashSale -benchtime 1x
-// ./internal/sale/`, make bench into bench/sale.txt), holds it to the test's invariants and
+// storm is a storm on one key: one buyer whose request arrives 1,000 times at once, for the one
+// unit there is.
+var storm = sale{units: 1, shards: 1, buyers: 1, clicks: 1000, inFlight: 1}
+
+// BenchmarkFlashSale runs the large sale (`go test -run '^$' -bench 'FlashSale|Storm' -benchtime
+// 1x ./internal/sale/`, make bench into bench/sale.txt), holds it to the test's invariants and
 // prints its figures to stdout: b.Logf would need -v.
-func BenchmarkFlashSale(b *testing.B) {
+func BenchmarkFlashSale(b *testing.B) { benchSale(b, "The flash sale", large) }
+
+// BenchmarkStorm runs the storm on one key the same way: one order, one charge, 999 replays of
+// its answer byte for byte (verify), and what the waiting duplicates cost DynamoDB.
+func BenchmarkStorm(b *testing.B) { benchSale(b, "A storm on one key", storm) }
+
+func benchSale(b *testing.B, title string, s sale) {
 	before := loadavg()
 	var res saleResult
 	for range b.N {
 		b.StopTimer()
-		r := newSale(b, large)
+		r := newSale(b, s)
 		b.StartTimer()
 		res = r.storm()
 		b.StopTimer()
 		r.verify(b, &res)
-		res.print(os.Stdout, before, loadavg())
+		res.print(os.Stdout, title, before, loadavg())
 		res.check(b)
 	}
 	per := float64(res.buyers)
@@ -55,7 +65,7 @@ func (res saleResult) cost() opCost {
 }
 
 // print writes the sale's figures as a table.
-func (res saleResult) print(w io.Writer, before, after string) {
+func (res saleResult) print(w io.Writer, title, before, after string) {
 	per := float64(res.buyers)
 	sends := res.buyers * res.clicks
 	all := latencies(res.answers, func(answer) bool { return true })
@@ -73,8 +83,8 @@ func (res saleResult) print(w io.Writer, before, after string) {
 	}
 	t := res.cost()
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-38s %s\n", k, fmt.Sprintf(format, a...)) }
-	fmt.Fprintf(w, "The flash sale: one product (%s), %d units in %d stock shards; %d buyers x %d concurrent clicks (one idempotency key each), %d buyers in flight;\n",
-		hot, res.units, res.shards, res.buyers, res.clicks, res.inFlight)
+	fmt.Fprintf(w, "%s: one product (%s), %d units in %d stock shards; %d buyers x %d concurrent clicks (one idempotency key each), %d buyers in flight;\n",
+		title, hot, res.units, res.shards, res.buyers, res.clicks, res.inFlight)
 	fmt.Fprintf(w, "the checkout handler in process, DynamoDB Local (in memory) and payment.Local; %s/%s, %d CPUs, %s\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	row("load average (1, 5, 15 min)", "%s before, %s after", before, after)

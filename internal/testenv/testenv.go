@@ -64,13 +64,20 @@ func command(name string, args ...string) *exec.Cmd {
 
 // repoFile returns the path of a file relative to the module root.
 func repoFile(rel string) (string, error) {
+	root, err := RepoRoot()
+	return filepath.Join(root, rel), err
+}
+
+// RepoRoot returns the module root: the nearest folder at or above the working directory that
+// holds a go.mod.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, rel), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

@@ -54,8 +54,8 @@ type Response struct {
 }
 
 // Pool is one function run as processes sharing a fake Runtime API: GET .../invocation/next
-// waits for an Invoke's event; POST .../response or .../error answers it; POST .../init/error
-// joins the process's last output, which a failed start reports. Processes start one after the other, so inits do not compete.
+// waits for an Invoke's event; POST .../response or .../error answers it; an init error joins
+// the last output a failed start reports. Processes start one after the other (no contention).
 type Pool struct {
 	Started   []time.Time     // when each process started
 	Inits     []time.Duration // each process's start to its first GET .../invocation/next
@@ -72,7 +72,7 @@ type Pool struct {
 	once      sync.Once
 	seq       atomic.Int64
 	mu        sync.Mutex
-	nexts     []time.Time // arrivals of GET next
+	nexts     atomic.Int64 // GET next arrivals
 	pending   map[string]chan Response
 	tail      []string
 }
@@ -128,11 +128,11 @@ func (p *Pool) startOne(ctx context.Context) error {
 	defer cancel()
 	// Once every running process is back in GET next (one per process and answer), the next is the new one's.
 	want := len(p.procs) + int(p.answered.Load())
-	for len(p.Nexts()) < want {
+	for p.Nexts() < want {
 		select {
 		case <-p.arrived:
 		case <-ctx.Done():
-			return fmt.Errorf("%d GET /invocation/next, want %d: %w", len(p.Nexts()), want, ctx.Err())
+			return fmt.Errorf("%d GET /invocation/next, want %d: %w", p.Nexts(), want, ctx.Err())
 		}
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
@@ -162,7 +162,7 @@ func (p *Pool) startOne(ctx context.Context) error {
 	for {
 		select {
 		case <-p.arrived:
-			if len(p.Nexts()) > want {
+			if p.Nexts() > want {
 				p.Inits = append(p.Inits, time.Since(start))
 				return nil
 			}
@@ -187,12 +187,8 @@ func (p *Pool) lastOutput() string {
 	return strings.Join(p.tail, "\n")
 }
 
-// Nexts returns the arrival times of every GET .../invocation/next so far.
-func (p *Pool) Nexts() []time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.nexts)
-}
+// Nexts returns how many GET .../invocation/next have arrived so far.
+func (p *Pool) Nexts() int { return int(p.nexts.Load()) }
 
 // Invoke hands event to the next GET .../invocation/next and waits for the answer or the end
 // of ctx.
@@ -222,9 +218,7 @@ func (p *Pool) Invoke(ctx context.Context, event []byte) (Response, error) {
 }
 
 func (p *Pool) next(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	p.nexts = append(p.nexts, time.Now())
-	p.mu.Unlock()
+	p.nexts.Add(1)
 	select {
 	case p.arrived <- struct{}{}:
 	default:
