@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/checkout-idem/checkout/internal/awsenv"
 	"github.com/checkout-idem/checkout/internal/catalog"
 	"github.com/checkout-idem/checkout/internal/config"
 	"github.com/checkout-idem/checkout/internal/ddb"
@@ -115,9 +116,11 @@ func (d *Deps) loadCatalog(ctx context.Context, store catalog.Loader) error {
 
 // LoadLambda builds the dependencies of a Lambda function: DynamoDB stores on a client built
 // from the Lambda environment (ddb.NewLambdaClient), and no payment provider (LambdaPayments
-// adds one where needed, so the webhook function does not link stripe-go).
+// adds one where needed, so the webhook function does not link stripe-go). Under one vCPU's
+// memory it runs Go on one P (awsenv.FitProcs).
 func LoadLambda(cfg config.Config, log io.Writer, optFns ...func(*dynamodb.Options)) (*Deps, error) {
 	d := &Deps{Config: cfg, Logger: NewLogger(log, cfg.LogLevel), Provider: "none"}
+	d.Logger.Info("runtime", "gomaxprocs", awsenv.FitProcs(), "memory_mb", os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
 	client, err := ddb.NewLambdaClient(cfg.DynamoDBEndpoint, optFns...)
 	if err != nil {
 		return nil, err
