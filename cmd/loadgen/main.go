@@ -1,8 +1,8 @@
 // Command loadgen puts POST /checkout of the local API (on loopback, over fresh tables of
 // DynamoDB Local or DYNAMODB_ENDPOINT) under load with vegeta and writes <out>/REPORT.md; its
 // flags add cold starts, the Powertools peer and capacity units (1,000 duplicates of one key
-// are internal/sale's BenchmarkStorm). It exits 1
-// when orders or charges differ from the distinct keys sent, or a replay from the first answer.
+// are internal/sale's BenchmarkStorm). It exits 1 when orders or charges differ from the
+// distinct keys sent, or a replay from the first answer.
 //
 //	go run ./cmd/loadgen -out bench -coldstart -peer -capacity
 package main
