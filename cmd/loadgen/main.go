@@ -149,7 +149,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (*report, error) {
 		[]string{"clients", fmt.Sprintf("%d concurrent HTTP/1.1 clients, keep-alive, on loopback", o.clients)})
 	if len(rep.failures) > 0 {
 		m.p("**FAILED:**\n")
-		m.list(rep.failures)
+		m.p("- %s\n", strings.Join(rep.failures, "\n- "))
 	}
 	m.WriteString(rep.load.String() + rep.peer.String() + rep.capacity.String() + rep.cold.String())
 	path := filepath.Join(o.out, "REPORT.md")
@@ -165,9 +165,6 @@ type md struct{ strings.Builder }
 
 // p writes a line (a "\n" at the end of format makes a paragraph).
 func (m *md) p(format string, a ...any) { fmt.Fprintf(m, format+"\n", a...) }
-
-// list writes a bulleted list.
-func (m *md) list(items []string) { m.p("- %s\n", strings.Join(items, "\n- ")) }
 
 // table writes a table of a header and rows; align has one letter per column: l(eft) or r(ight).
 func (m *md) table(align string, rows ...[]string) {
@@ -345,8 +342,9 @@ func newSystem(ctx context.Context, log io.Writer) (s *system, err error) {
 		s.closers, s.endpoint, s.where = append(s.closers, d.Stop), d.Endpoint, "DynamoDB Local (in memory, started by loadgen)"
 	}
 	s.root, err = testenv.RepoRoot()
-	if s.cfg, err = config.FromEnv(); err != nil || s.root == "" {
-		return s, cmp.Or(err, errors.New("no go.mod above the working directory: run loadgen in the repository"))
+	cfg, cerr := config.FromEnv()
+	if s.cfg, err = cfg, cmp.Or(err, cerr); err != nil {
+		return s, err
 	}
 	// Charges are counted on the local provider; the access log is encoded as in production.
 	s.cfg.DynamoDBEndpoint, s.cfg.StripeSecretKey, s.cfg.LogLevel = s.endpoint, "", "info"

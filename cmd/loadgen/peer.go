@@ -261,9 +261,9 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	o, m := rep.o, &rep.peer
 	m.p("## Side by side with Powertools for AWS Lambda\n")
 	m.p("The same checkout job twice, each run as a Lambda function the same way: %d execution environments (processes) per function, started one after the other against a fake Lambda Runtime API (cmd/loadgen/coldstart) that hands each event to one waiting process, on the same DynamoDB Local, charging the same fake Stripe (one endpoint, `POST /v1/payment_intents`, with Stripe's idempotency; it counts PaymentIntents).\n", o.clients)
-	m.list([]string{"**" + g.name + "**: " + g.about + ".", "**" + pt.name + "**: " + pt.about + ".",
+	m.p("- %s\n", strings.Join([]string{"**" + g.name + "**: " + g.about + ".", "**" + pt.name + "**: " + pt.about + ".",
 		fmt.Sprintf("Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", packages, nodeVersion),
-		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."})
+		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."}, "\n- "))
 	rows := [][]string{{"", g.name, pt.name, "ours / peer"}}
 	row := func(label string, f func(s *peerSide) float64, format func(float64) string, target float64) {
 		a, b, v := f(g), f(pt), "–"

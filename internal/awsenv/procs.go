@@ -14,9 +14,8 @@ const OneVCPUMemoryMB = 1769
 // OneVCPUMemoryMB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), unless GOMAXPROCS is set, and returns
 // GOMAXPROCS. Such a function sees two CPUs but is given a fraction of one: a second P runs no
 // more work, it only hands goroutines between threads (the netpoller's wake-up, the handler), and
-// each hand-off is a thread wake-up on a CPU the function may not have. Measured paired under
-// loadgen's side-by-side (the checkout bootstrap both ways): replays about a tenth faster with one
-// P, first requests up to as much.
+// each hand-off is a thread wake-up on a CPU the function may not have (docs/benchmarks.md says
+// what a paired comparison showed, and that its harness is not kept).
 func FitProcs() int {
 	mb, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
 	if _, set := os.LookupEnv("GOMAXPROCS"); set || err != nil || mb <= 0 || mb >= OneVCPUMemoryMB {

@@ -132,7 +132,11 @@ func TestRuntimeAPI(t *testing.T) {
 			resp.Body.Close()
 			done <- resp.StatusCode
 		}()
-		<-api.arrived // the GET next is in, and waits
+		select {
+		case <-api.arrived: // the GET next is in, and waits
+		case code := <-done:
+			t.Fatalf("GET next ended before Stop: %d", code)
+		}
 		api.Stop()
 		if code := <-done; code != http.StatusGone {
 			t.Fatalf("status %d", code)
