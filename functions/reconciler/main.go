@@ -45,10 +45,10 @@ func newRun(cfg config.Config, log io.Writer) (func(context.Context, json.RawMes
 	}
 	rc := reconcile.New(reconcile.Options{
 		Orders: deps.Orders, Payments: deps.Payments, After: cfg.ReconcileAfter, Limit: cfg.ReconcileLimit,
-		Logger: deps.Logger,
+		ActionTimeout: cfg.ReconcileActionTimeout, Logger: deps.Logger,
 	})
 	deps.Logger.Info("reconciler function ready", "storage", deps.Storage, "payments", deps.Provider,
-		"after", cfg.ReconcileAfter.String(), "limit", cfg.ReconcileLimit)
+		"after", cfg.ReconcileAfter.String(), "limit", cfg.ReconcileLimit, "action_timeout", cfg.ReconcileActionTimeout.String())
 	return func(ctx context.Context, _ json.RawMessage) (reconcile.Report, error) {
 		if dl, ok := ctx.Deadline(); ok {
 			var cancel context.CancelFunc

@@ -31,11 +31,13 @@
 // Options.Principal, and runs the payment under the claim. The engine compares repeats by the
 // request's parameters, not its bytes: the fingerprint covers the method, the route and the
 // five validated fields, so field order, whitespace, a trailing newline or an explicit null for
-// an absent optional field replay, while any other value answers 422. The claim carries
-// orders.Store.Begin (the key's order, in state created, before any money moves), and the
-// completion carries orders.Store.Settle (its outcome): the
-// order id is a function of the scoped key (OrderID), so on DynamoDB a first checkout costs two
-// requests (claim and completion, each one TransactWriteItems) and a replay one.
+// an absent optional field replay, while any other value answers 422. The claim is one
+// conditional PutItem of the record; under it, orders.Store.Reserve writes the key's order, in
+// state created, with its units taken from stock, in one transaction before any money moves;
+// the completion carries orders.Store.Settle (its outcome) in the record's transaction. The
+// order id is a function of the scoped key (OrderID), so on DynamoDB a first checkout costs
+// three requests (claim, reservation, completion) whatever the cart, and a replay one: the
+// losing claim, which returns the stored answer.
 //
 // Answers of the payment step:
 //

@@ -34,6 +34,8 @@ const (
 	EnvPort                     = "PORT"              // local server only, default 3000
 	EnvReconcileAfter           = "RECONCILE_AFTER"   // Go duration, default 10m: when an open order counts as stuck
 	EnvReconcileLimit           = "RECONCILE_LIMIT"   // orders per reconciler run, default 100
+	// Go duration, default 30m: how long an order waits in requires_action for its buyer.
+	EnvReconcileActionTimeout = "RECONCILE_ACTION_TIMEOUT"
 )
 
 // Payment providers, the values of PAYMENT_PROVIDER.
@@ -62,7 +64,7 @@ type Config struct {
 	WebhookTolerance                                 time.Duration
 	LogLevel                                         string
 	Port                                             string
-	ReconcileAfter                                   time.Duration
+	ReconcileAfter, ReconcileActionTimeout           time.Duration
 	ReconcileLimit                                   int
 }
 
@@ -106,6 +108,9 @@ func FromEnv() (Config, error) {
 		return c, err
 	}
 	if c.ReconcileAfter, err = duration(EnvReconcileAfter, 10*time.Minute); err != nil {
+		return c, err
+	}
+	if c.ReconcileActionTimeout, err = duration(EnvReconcileActionTimeout, 30*time.Minute); err != nil {
 		return c, err
 	}
 	if v := strings.TrimSpace(os.Getenv(EnvReconcileLimit)); v != "" {

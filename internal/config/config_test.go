@@ -51,20 +51,28 @@ func TestFromEnv(t *testing.T) {
 }
 
 func TestReconcilerSettings(t *testing.T) {
-	t.Run("defaults: 10 minutes, 100 orders", func(t *testing.T) {
+	t.Run("defaults: 10 minutes, 100 orders, 30 minutes in requires_action", func(t *testing.T) {
 		t.Setenv(config.EnvReconcileAfter, "")
 		t.Setenv(config.EnvReconcileLimit, "")
+		t.Setenv(config.EnvReconcileActionTimeout, "")
 		c, err := config.FromEnv()
-		if err != nil || c.ReconcileAfter != 10*time.Minute || c.ReconcileLimit != 100 {
-			t.Fatalf("got %v, %d, %v", c.ReconcileAfter, c.ReconcileLimit, err)
+		if err != nil || c.ReconcileAfter != 10*time.Minute || c.ReconcileLimit != 100 || c.ReconcileActionTimeout != 30*time.Minute {
+			t.Fatalf("got %v, %d, %v, %v", c.ReconcileAfter, c.ReconcileLimit, c.ReconcileActionTimeout, err)
 		}
 	})
 	t.Run("values are read", func(t *testing.T) {
 		t.Setenv(config.EnvReconcileAfter, "30m")
 		t.Setenv(config.EnvReconcileLimit, "25")
+		t.Setenv(config.EnvReconcileActionTimeout, "2h")
 		c, err := config.FromEnv()
-		if err != nil || c.ReconcileAfter != 30*time.Minute || c.ReconcileLimit != 25 {
-			t.Fatalf("got %v, %d, %v", c.ReconcileAfter, c.ReconcileLimit, err)
+		if err != nil || c.ReconcileAfter != 30*time.Minute || c.ReconcileLimit != 25 || c.ReconcileActionTimeout != 2*time.Hour {
+			t.Fatalf("got %v, %d, %v, %v", c.ReconcileAfter, c.ReconcileLimit, c.ReconcileActionTimeout, err)
+		}
+	})
+	t.Run("an action timeout that is not a duration is refused", func(t *testing.T) {
+		t.Setenv(config.EnvReconcileActionTimeout, "half an hour")
+		if _, err := config.FromEnv(); err == nil {
+			t.Fatal("RECONCILE_ACTION_TIMEOUT=\"half an hour\" accepted")
 		}
 	})
 	for _, bad := range []string{"many", "0", "-3", "1001"} {

@@ -134,9 +134,15 @@ var applyCases = []struct {
 		if a := apply(t, h, "o1", c); !a.Changed || a.Order.Status != orders.Abandoned {
 			t.Fatalf("Applied = %+v, want abandoned", a)
 		}
+		// requires_action is open (its buyer never acted: the reconciler canceled the intent);
+		// failed is not: it answered, and a retry may still pay.
 		withIntent(t, h, "o2", orders.RequiresAction, "pi_o2")
-		if a := apply(t, h, "o2", change(orders.Abandoned, "pi_o2", time.Hour)); a.Changed {
-			t.Fatal("abandoned an order that requires action")
+		if a := apply(t, h, "o2", change(orders.Abandoned, "pi_o2", time.Hour)); !a.Changed || a.Order.Status != orders.Abandoned {
+			t.Fatalf("Applied = %+v, want an order that requires action abandoned", a)
+		}
+		withIntent(t, h, "o3", orders.Failed, "pi_o3")
+		if a := apply(t, h, "o3", change(orders.Abandoned, "pi_o3", time.Hour)); a.Changed {
+			t.Fatal("abandoned a failed order")
 		}
 	}},
 	{"an unknown id is not found, an invalid status refused", func(t *testing.T, h harness) {
@@ -176,11 +182,11 @@ var applyCases = []struct {
 			t.Fatalf("%d applies changed the order, want 1 to %d", changes, len(targets))
 		}
 	}},
-	{"stuck lists open orders updated before the time, created first, oldest first, at most limit", func(t *testing.T, h harness) {
+	{"stuck lists open orders updated before the time, created first, then pending, then requires_action, oldest first, at most limit", func(t *testing.T, h harness) {
 		ctx := context.Background()
-		for i, st := range []orders.Status{orders.Created, orders.Pending, orders.Paid, orders.Created, orders.Failed, orders.Pending} {
+		for i, st := range []orders.Status{orders.Created, orders.Pending, orders.Paid, orders.Created, orders.Failed, orders.Pending, orders.RequiresAction} {
 			o := sample(fmt.Sprint("st", i))
-			o.Status, o.UpdatedAt = st, t0.Add(-time.Duration(i)*time.Minute) // st5 is the oldest
+			o.Status, o.UpdatedAt = st, t0.Add(-time.Duration(i)*time.Minute) // st6 is the oldest
 			mustCreate(t, h, o)
 		}
 		young := sample("young") // updated after the cut
@@ -197,8 +203,8 @@ var applyCases = []struct {
 			if err != nil {
 				return err
 			}
-			if fmt.Sprint(ids(got)) != "[st3 st0 st5 st1]" {
-				return fmt.Errorf("Stuck = %v, want [st3 st0 st5 st1]", ids(got))
+			if fmt.Sprint(ids(got)) != "[st3 st0 st5 st1 st6]" {
+				return fmt.Errorf("Stuck = %v, want [st3 st0 st5 st1 st6]", ids(got))
 			}
 			return nil
 		})
@@ -212,7 +218,7 @@ var applyCases = []struct {
 		apply(t, h, "st3", change(orders.Failed, "pi_3", 0))
 		testenv.Eventually(t, func() error {
 			got, err := h.store.Stuck(ctx, t0.Add(time.Second), 10)
-			if err != nil || fmt.Sprint(ids(got)) != "[st0 st1]" {
+			if err != nil || fmt.Sprint(ids(got)) != "[st0 st1 st6]" {
 				return fmt.Errorf("Stuck after settling = %v, %v", ids(got), err)
 			}
 			return nil

@@ -10,10 +10,10 @@
 //
 //	       Reserve (under the claim)  Settle (completion), Apply (events, reconciler): rank only rises
 //	(none) ──────────▶ created ──▶ pending ──▶ requires_action ──▶ failed ──▶ paid ──▶ refunded
-//	                    ▲  │          │
-//	                    │  └──────────┴──▶ abandoned   (Apply by the reconciler: no charge exists)
-//	                    │                      │
-//	                    └──────────────────────┘       (Reserve: a new attempt with the same key)
+//	                    ▲  │          │                │
+//	                    │  └──────────┴────────────────┴──▶ abandoned   (Apply: no charge exists, or the buyer never acted)
+//	                    │                                      │
+//	                    └──────────────────────────────────────┘       (Reserve: a new attempt with the same key)
 //
 // Ranks only rise: created < pending < requires_action < failed < abandoned < paid < refunded.
 // So webhooks delivered twice, late or out of order cannot move an order backwards (a paid
@@ -28,6 +28,7 @@
 // AmountRefunded, which never decreases; a full one moves the order to refunded.
 //
 // In DynamoDB every rule is a condition on the write, not a read followed by a write, so it
-// holds under concurrent deliveries. Orders in created or pending carry the key of a sparse
-// index (OpenIndex), which Stuck queries for the reconciler instead of scanning the table.
+// holds under concurrent deliveries. Open orders (created, pending, requires_action) carry the key
+// of a sparse index (OpenIndex), which Stuck queries for the reconciler instead of scanning the
+// table.
 package orders

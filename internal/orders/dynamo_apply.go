@@ -199,7 +199,7 @@ func (s *DynamoStore) changeUpdate(c Change) (*update, string) {
 			cond += " AND (attribute_not_exists(#amount_refunded) OR #amount_refunded <= :amount_refunded)"
 		}
 		if c.To == Abandoned {
-			cond += " AND #status_rank <= " + u.value("open_rank", ddb.N(int64(Pending.Rank())))
+			cond += " AND #status_rank <= " + u.value("open_rank", ddb.N(int64(RequiresAction.Rank()))) // Status.Open
 		}
 	}
 	return u, cond
@@ -212,7 +212,7 @@ func (s *DynamoStore) Stuck(ctx context.Context, before time.Time, limit int) ([
 		return nil, nil
 	}
 	var out []Order
-	for _, st := range []Status{Created, Pending} { // created first: see Store.Stuck
+	for _, st := range []Status{Created, Pending, RequiresAction} { // created first: see Store.Stuck
 		if len(out) >= limit {
 			break
 		}

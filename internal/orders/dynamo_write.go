@@ -47,7 +47,7 @@ func (u *update) setString(a, v string) {
 	u.setTo(a, ddb.S(v))
 }
 
-// status sets the status, its rank and the open index's key (removed outside Created/Pending).
+// status sets the status, its rank and the open index's key (removed when not Status.Open).
 func (u *update) status(s Status) {
 	u.setTo(attrStatus, ddb.S(string(s)))
 	u.setTo(attrRank, ddb.N(int64(s.Rank())))

@@ -123,11 +123,12 @@ type Store interface {
 	// becomes Paid (Applied.Unstocked when they are gone). An unknown id returns ErrNotFound, a foreign
 	// intent an error matching ErrForeignIntent, an invalid c.To ErrInvalidStatus.
 	Apply(ctx context.Context, id string, c Change) (Applied, error)
-	// Stuck returns at most limit orders in Created or Pending last updated before before (and
-	// those paid after their units were sold, until refunded, among the Created):
-	// Created ones first (a crashed checkout's, which may hide a charge), each status oldest
-	// first (eventually consistent in DynamoDB: a sparse index, never a Scan). Pending orders
-	// waiting for their buyer cannot crowd out Created ones.
+	// Stuck returns at most limit open orders (Created, Pending, RequiresAction: Status.Open)
+	// last updated before before (and those paid after their units were sold, until refunded,
+	// among the Created): Created ones first (a crashed checkout's, which may hide a charge),
+	// then Pending, then RequiresAction, each status oldest first (eventually consistent in
+	// DynamoDB: a sparse index, never a Scan). Orders waiting for their buyer cannot crowd out
+	// Created ones.
 	Stuck(ctx context.Context, before time.Time, limit int) ([]Order, error)
 	// Rekey records to as the provider key of order id in place of from, at now, while the
 	// order is Created: checkout moves to a new key after the provider stored a failure

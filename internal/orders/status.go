@@ -48,9 +48,10 @@ func (s Status) Rank() int {
 // Valid reports whether s is one of the defined statuses.
 func (s Status) Valid() bool { return s.Rank() >= 0 }
 
-// Open reports whether an order in s may still be waiting for its payment's outcome (created
-// or pending): the states Store.Stuck looks in.
-func (s Status) Open() bool { return s == Created || s == Pending }
+// Open reports whether an order in s may still be waiting for its payment's outcome (created,
+// pending, or requires_action: its buyer has not acted yet): the states Store.Stuck looks in,
+// and the ones an order may be abandoned from. Each holds its units until it leaves.
+func (s Status) Open() bool { return s == Created || s == Pending || s == RequiresAction }
 
 // ParseStatus returns the status named s (case-insensitive, surrounding spaces ignored), or an
 // error matching ErrInvalidStatus.

@@ -6,8 +6,9 @@ import "github.com/checkout-idem/checkout/internal/ddb"
 // internal/samtemplate's test keeps them in agreement.
 const (
 	PartitionKey = "order_id"
-	// OpenIndex is the sparse global secondary index Stuck queries: only orders in Created or
-	// Pending carry its partition key OpenAttribute (their status), sorted by UpdatedAttribute.
+	// OpenIndex is the sparse global secondary index Stuck queries: only open orders (Created,
+	// Pending, RequiresAction: Status.Open) carry its partition key OpenAttribute (their
+	// status), sorted by UpdatedAttribute.
 	OpenIndex        = "open-orders"
 	OpenAttribute    = "open_status"
 	UpdatedAttribute = "updated_at" // fixed-width RFC 3339 UTC, so it sorts as it compares

@@ -2,16 +2,19 @@
 // the provider charged (or before it could), a webhook that never came. It is a plain package
 // run on a schedule (functions/reconciler); Run is the whole contract.
 //
-// Each run asks the order store for orders stuck in created or pending for longer than
-// Options.After (a sparse index, never a Scan), at most Options.Limit of them, created ones
-// (a crashed checkout's) first, each status oldest first, and asks the payment provider what
+// Each run asks the order store for open orders (created, pending, requires_action) last
+// updated longer than Options.After ago (a sparse index, never a Scan), at most Options.Limit
+// of them, created ones (a crashed checkout's) first, then pending, then requires_action, each
+// status oldest first, and asks the payment provider what
 // happened to each: the intent the order recorded (Retrieve), or else the one created for it
 // (FindByOrder, by metadata order_id). Then:
 //
 //	provider says              order becomes            counted as
 //	succeeded                  paid                     settled
 //	failed (last attempt)      failed                   settled
-//	requires_action            requires_action          settled (the buyer's action brings a webhook)
+//	requires_action            requires_action          settled (the buyer's action brings a webhook);
+//	                                                    unknown when it already was (looked at again)
+//	  ... for ActionTimeout    abandoned                abandoned (30 min since it entered requires_action)
 //	processing, unconfirmed    pending (if created)     unknown (looked at again next run)
 //	  ... for AbandonAfter     abandoned                abandoned (24 h since created by default)
 //	canceled, or no intent     abandoned                abandoned
@@ -24,7 +27,10 @@
 // meanwhile is left alone. An abandoned order's idempotency record needs no release: a failed
 // attempt released it, and a crashed one's lease (the invocation's deadline) ended long before
 // the order is old enough to reconcile. So the buyer's retry of the same key runs again, and
-// Store.Begin restarts the order.
+// Store.Reserve restarts the order. An order abandoned in requires_action is the exception: its
+// checkout completed, so its key replays that answer (whose intent is now canceled) until the
+// record expires; the buyer pays with a new checkout. Canceling first is what makes this safe:
+// the buyer can no longer authenticate a payment whose units went back to stock.
 //
 // One JSON log line per order, and one summary line per run carrying CloudWatch Embedded
 // Metric Format metrics Settled, Abandoned, Unknown and Unchanged (namespace

@@ -14,7 +14,7 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultAfter is how long an order stays created or pending before a run looks at it:
+	// DefaultAfter is how long an order stays open (created, pending, requires_action) before a run looks at it:
 	// far beyond a checkout's lease (25 s) and Stripe's search lag (about a minute).
 	DefaultAfter = 10 * time.Minute
 	// DefaultLimit bounds the orders of one run.
@@ -24,6 +24,12 @@ const (
 	// do not stay open for ever and crowd the oldest-first queue. A later success still
 	// settles it (paid ranks above abandoned).
 	DefaultAbandonAfter = 24 * time.Hour
+	// DefaultActionTimeout is how long an order waits in requires_action (since it entered it)
+	// for its buyer to act (3-D Secure and the like) before a run cancels its intent and puts
+	// its units back: a buyer who walks away, or one who starts checkouts with a card that
+	// needs authentication and never authenticates, must not hold stock for ever. Stripe
+	// Checkout's shortest session is as long.
+	DefaultActionTimeout = 30 * time.Minute
 	// MetricsNamespace is the CloudWatch namespace of the run's metrics.
 	MetricsNamespace = "Checkout/Reconciler"
 )
@@ -38,10 +44,10 @@ type Provider interface {
 type Options struct {
 	Orders   orders.Store
 	Payments Provider
-	// After (default DefaultAfter), Limit (default DefaultLimit) and AbandonAfter (default
-	// DefaultAbandonAfter): see the package doc.
-	After, AbandonAfter time.Duration
-	Limit               int
+	// After (default DefaultAfter), Limit (default DefaultLimit), AbandonAfter (default
+	// DefaultAbandonAfter) and ActionTimeout (default DefaultActionTimeout): see the package doc.
+	After, AbandonAfter, ActionTimeout time.Duration
+	Limit                              int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -60,6 +66,9 @@ func New(opts Options) *Reconciler {
 	}
 	if opts.AbandonAfter <= 0 {
 		opts.AbandonAfter = DefaultAbandonAfter
+	}
+	if opts.ActionTimeout <= 0 {
+		opts.ActionTimeout = DefaultActionTimeout
 	}
 	if opts.Limit <= 0 {
 		opts.Limit = DefaultLimit
@@ -141,8 +150,16 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 		c.IntentID, c.Amount, c.Currency = in.ID, in.Amount, in.Currency
 		log = log.With(slog.String("payment_intent_id", in.ID), slog.String("provider_status", string(in.Outcome)))
 		c.To = target(in.Outcome)
-		if c.To == orders.Pending && o.CreatedAt.Before(now.Add(-rc.opts.AbandonAfter)) {
+		switch {
+		case c.To == orders.Pending && o.CreatedAt.Before(now.Add(-rc.opts.AbandonAfter)):
 			c.To = orders.Abandoned
+		case c.To == orders.RequiresAction && o.Status == orders.RequiresAction:
+			if !o.UpdatedAt.Before(now.Add(-rc.opts.ActionTimeout)) {
+				// Its buyer may still act: a webhook, or a later run, settles it.
+				log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("now", string(o.Status)))
+				return Unknown
+			}
+			c.To = orders.Abandoned // the buyer never acted: cancel, and the units go back
 		}
 	}
 	if c.To == orders.Abandoned && in != nil && in.Outcome != payment.Canceled {

@@ -126,6 +126,11 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 				{order("created_processing", orders.Created, "", time.Hour, time.Hour), ptr(intent("pi_proc", payment.Pending)), true, orders.Pending, "pi_proc", true},
 				{order("old_unconfirmed", orders.Pending, "pi_old", 2*time.Hour, 25*time.Hour), ptr(intent("pi_old", payment.Pending)), false, orders.Abandoned, "pi_old", true},
 				{order("canceled", orders.Pending, "pi_cx", time.Hour, time.Hour), ptr(intent("pi_cx", payment.Canceled)), false, orders.Abandoned, "pi_cx", true},
+				// asked to authenticate: a buyer who walked away past the timeout, one who may
+				// still act, and one who paid while the webhook was lost
+				{order("3ds_walked", orders.RequiresAction, "pi_walk", 31*time.Minute, time.Hour), ptr(intent("pi_walk", payment.RequiresAction)), false, orders.Abandoned, "pi_walk", true},
+				{order("3ds_waiting", orders.RequiresAction, "pi_wait", 15*time.Minute, time.Hour), ptr(intent("pi_wait", payment.RequiresAction)), false, orders.RequiresAction, "pi_wait", true},
+				{order("3ds_paid", orders.RequiresAction, "pi_3p", 15*time.Minute, time.Hour), ptr(intent("pi_3p", payment.Succeeded)), false, orders.Paid, "pi_3p", true},
 				// the provider's intent for the order is for another amount: not applied
 				{order("foreign", orders.Created, "", time.Hour, time.Hour), &payment.Intent{ID: "pi_foreign", Outcome: payment.Succeeded, Amount: 1, Currency: "eur"}, true, orders.Created, "", true},
 				{order("flaky", orders.Created, "", time.Hour, time.Hour), nil, false, orders.Created, "", true},
@@ -146,9 +151,9 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 			rc := reconcile.New(reconcile.Options{Orders: store, Payments: fake,
 				Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			var rep reconcile.Report
-			testenv.Eventually(t, func() error { // the index is eventually consistent: wait until all 9 are listed
+			testenv.Eventually(t, func() error { // the index is eventually consistent: wait until all 12 are listed
 				got, err := store.Stuck(ctx, now.Add(-reconcile.DefaultAfter), 100)
-				if err == nil && len(got) != 9 {
+				if err == nil && len(got) != 12 {
 					err = errors.New("index not caught up")
 				}
 				return err
@@ -157,7 +162,7 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := reconcile.Report{Examined: 9, Settled: 3, Abandoned: 3, Unknown: 3, Cutoff: now.Add(-reconcile.DefaultAfter)}
+			want := reconcile.Report{Examined: 12, Settled: 4, Abandoned: 4, Unknown: 4, Cutoff: now.Add(-reconcile.DefaultAfter)}
 			if rep != want {
 				t.Fatalf("report %+v\nwant   %+v", rep, want)
 			}
@@ -172,18 +177,24 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 					t.Errorf("asked the provider about an order that is not stuck: %s", q)
 				}
 			}
-			assertLogs(t, logs.String(), 9, want)
+			if in, _ := fake.Retrieve(ctx, "pi_walk"); in.Outcome != payment.Canceled {
+				t.Errorf("the walked-away buyer's intent is %s, want canceled before the order was abandoned", in.Outcome)
+			}
+			if in, _ := fake.Retrieve(ctx, "pi_wait"); in.Outcome != payment.RequiresAction {
+				t.Errorf("the waiting buyer's intent is %s, want it left in requires_action", in.Outcome)
+			}
+			assertLogs(t, logs.String(), 12, want)
 
 			t.Run("a second run changes nothing", func(t *testing.T) {
 				testenv.Eventually(t, func() error {
 					got, err := store.Stuck(ctx, now.Add(-reconcile.DefaultAfter), 100)
-					if err == nil && len(got) != 2 { // flaky and foreign stay; processing moved to pending just now
+					if err == nil && len(got) != 3 { // flaky, foreign and 3ds_waiting stay; processing moved to pending just now
 						err = errors.New("index not caught up")
 					}
 					return err
 				})
 				rep, err := rc.Run(ctx, now)
-				if err != nil || rep.Examined != 2 || rep.Unknown != 2 || rep.Settled+rep.Abandoned != 0 {
+				if err != nil || rep.Examined != 3 || rep.Unknown != 3 || rep.Settled+rep.Abandoned != 0 {
 					t.Fatalf("second run %+v, %v", rep, err)
 				}
 			})

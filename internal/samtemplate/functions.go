@@ -103,7 +103,7 @@ var Functions = []Function{
 		// conditional UpdateItem, nothing else.
 		Name: "ReconcilerFunction",
 		Env: []string{config.EnvPaymentProvider, config.EnvStripeSecretKey, config.EnvStripeSecretKeyARN,
-			config.EnvStripeAPIBase, config.EnvReconcileAfter, config.EnvReconcileLimit},
+			config.EnvStripeAPIBase, config.EnvReconcileAfter, config.EnvReconcileLimit, config.EnvReconcileActionTimeout},
 		Secrets: map[string]string{config.EnvStripeSecretKeyARN: "StripeSecretKeyArn"},
 		Uses: map[string][]string{
 			"OrdersTable/index/" + orders.OpenIndex: {"dynamodb:Query"},
