@@ -140,10 +140,13 @@ var reserveSettle = []struct {
 		wantUnits(t, h, "tee", 2)
 		again := sample("ab")
 		again.UpdatedAt, again.CreatedAt, again.ProviderKey = t0.Add(time.Hour), t0.Add(time.Hour), "checkout-new"
-		reserve(t, h, again, teeShards)
+		got := reserve(t, h, again, teeShards)
 		want := reserved(sample("ab"))
 		want.UpdatedAt = t0.Add(time.Hour)
 		assertOrder(t, h, want)
+		if stored := get(t, h, "ab"); !got.CreatedAt.Equal(stored.CreatedAt) || got.ProviderKey != stored.ProviderKey {
+			t.Fatalf("Reserve returned created %v and key %q, the stored order has %v and %q", got.CreatedAt, got.ProviderKey, stored.CreatedAt, stored.ProviderKey)
+		}
 		wantUnits(t, h, "tee", 0)
 	}},
 	{"reserve on an order in any other state fails and changes nothing", func(t *testing.T, h harness) {

@@ -127,6 +127,7 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 	o.Status, o.Units, o.PaymentIntentID, o.AmountRefunded, o.RefundReason = Created, Held, "", 0, ""
 	o.Lines = withShards(o.Lines, shards)
 	known, fresh := stock.Known{}, true
+	var prev Order // the stored order a retake writes over: it keeps its CreatedAt and provider key
 	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
 		draws, short := stock.Plan(o.ID, needs(o.Lines), known)
 		if short != nil {
@@ -139,6 +140,12 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 		}
 		_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			if !fresh { // as stored: the retake kept these (if_not_exists, or untouched)
+				o.CreatedAt, o.ProviderKeyAt = prev.CreatedAt, prev.ProviderKeyAt
+				if prev.ProviderKey != "" {
+					o.ProviderKey = prev.ProviderKey
+				}
+			}
 			return o, nil
 		}
 		var tce *types.TransactionCanceledException
@@ -162,6 +169,9 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 					return old, nil
 				case !retakable(old, o):
 					return old, fmt.Errorf("%w: reserve %s: order is %s with units %q, or was made for another purchase", ErrConflict, o.ID, old.Status, old.Units)
+				}
+				prev = old
+				switch {
 				case fresh:
 					fresh = false // a stored order to retake: the Update, at once
 					continue
