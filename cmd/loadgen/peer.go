@@ -161,7 +161,7 @@ func runPeer(ctx context.Context, sys *system, rep *report) error {
 	}
 	g := &peerSide{lambdaFn: gofn, name: "checkout-idem (Go)", about: "functions/checkout's wiring (cmd/loadgen/checkoutfn), aws-lambda-go runtime client"}
 	pt := &peerSide{name: "Powertools (Node)", about: "bench/powertools/handler.mjs, makeIdempotent + DynamoDBPersistenceLayer, runtime.mjs runtime client",
-		lambdaFn: lambdaFn{argv: []string{node, "runtime.mjs"}, dir: filepath.Join(root, peerDir), env: slices.Concat(lambdaEnv(), base, []string{
+		lambdaFn: lambdaFn{argv: slices.Concat([]string{node}, lambdaNodeFlags(lambdaMemoryMB), []string{"runtime.mjs"}), dir: filepath.Join(root, peerDir), env: slices.Concat(lambdaEnv(), base, []string{
 			"AWS_LAMBDA_FUNCTION_NAME=checkout-powertools", "_HANDLER=handler.mjs", "AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x", "NODE_ENV=production",
 			"AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1", "IDEMPOTENCY_TABLE=" + tables[2].Name, "ORDERS_TABLE=" + tables[3].Name})}}
 	sides := []*peerSide{g, pt}
@@ -262,7 +262,7 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	m.p("## Side by side with Powertools for AWS Lambda\n")
 	m.p("The same checkout job twice, each run as a Lambda function the same way: %d execution environments (processes) per function, started one after the other against a fake Lambda Runtime API (cmd/loadgen/coldstart) that hands each event to one waiting process, on the same DynamoDB Local, charging the same fake Stripe (one endpoint, `POST /v1/payment_intents`, with Stripe's idempotency; it counts PaymentIntents).\n", o.clients)
 	m.p("- %s\n", strings.Join([]string{"**" + g.name + "**: " + g.about + ".", "**" + pt.name + "**: " + pt.about + ".",
-		fmt.Sprintf("Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build.", packages, nodeVersion),
+		fmt.Sprintf("Peer packages (pinned in bench/powertools/package-lock.json): %s; Node %s. The Go function talks to the Runtime API through aws-lambda-go; the Node function through bench/powertools/runtime.mjs, a 60-line loop over the same API (GET next, POST response or error), as the npm `aws-lambda-ric` needs a native build; node starts with the flags the Lambda Node.js runtime gives a %d MB function (`%s`), as the Go function runs on the one P such a function gets.", packages, nodeVersion, lambdaMemoryMB, strings.Join(lambdaNodeFlags(lambdaMemoryMB), " ")),
 		"Every DynamoDB request of both functions passes through the same instrumentation (an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` and writes one line per request), so requests and units are counted, not assumed."}, "\n- "))
 	rows := [][]string{{"", g.name, pt.name, "ours / peer"}}
 	row := func(label string, f func(s *peerSide) float64, format func(float64) string, target float64) {
@@ -598,9 +598,23 @@ func invoke(ctx context.Context, p *coldstart.Pool, event []byte) (coldstart.Res
 	return resp, code, body, err
 }
 
+// lambdaMemoryMB is the memory both functions are configured with, as template.yaml's are.
+const lambdaMemoryMB = 256
+
 // lambdaEnv is the environment the Lambda service gives every function here.
 func lambdaEnv() []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "TZ=:UTC", "LANG=C.UTF-8", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
-		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", lambdaMemoryMB), "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand"}
+}
+
+// lambdaNodeFlags are the flags the Lambda Node.js runtime's bootstrap script starts node with
+// for a function of memoryMB: a tenth of the memory for V8's young generation (half of it per
+// semi-space), the rest for the old one. The Go function gets its share of the same setting
+// from its own init (awsenv.FitProcs reads AWS_LAMBDA_FUNCTION_MEMORY_SIZE), so both run as
+// Lambda would run them.
+func lambdaNodeFlags(memoryMB int) []string {
+	young := memoryMB / 10
+	return []string{"--expose-gc", "--max-http-header-size", "81920",
+		fmt.Sprintf("--max-semi-space-size=%d", young/2), fmt.Sprintf("--max-old-space-size=%d", memoryMB-young)}
 }
