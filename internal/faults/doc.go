@@ -36,9 +36,10 @@
 //   - Every crash point, swept (TestFaultMatrix): the hand-picked cases above, generalised. A
 //     fault-free run of each subject (a checkout, a declined one, one with the provider down,
 //     a replay, an order read, a webhook delivery, a reconciler settling a charge, one
-//     abandoning an order and one cancelling a payment never confirmed, and a charge that
-//     succeeds after its order was abandoned unseen and its units sold: its webhook, then
-//     the reconciler's refund) records its external
+//     abandoning an order and one cancelling a payment never confirmed, one abandoning an
+//     order whose buyer never finished 3-D Secure (who then tries, on the provider's page, and
+//     never retries the key), and a charge that succeeds after its order was abandoned unseen
+//     and its units sold: its webhook, then the reconciler's refund) records its external
 //     calls as they pass the one injection point (inject.Faults on the DynamoDB client, a
 //     wrapper of the payment provider). Each call then
 //     gets each fault in turn: failed before it is sent, committed with its answer lost,
@@ -48,7 +49,8 @@
 //     5 times in a row, 5 at once; the webhook before or twice after a retry; the reconciler;
 //     nothing), and every run ends with a day's silence, the reconciler, and the buyer
 //     retrying until answered (with the provider's redelivery of the event where only the
-//     webhook can settle the order). Invariants over each run: at most one charge kept per
+//     webhook can settle the order; without the retries where the buyer's last word was on the
+//     provider's page). Invariants over each run: at most one charge kept per
 //     key, no charge without its order, a paid order has exactly its one charge and no
 //     refund, no more refunds than kept charges, a refunded order exactly one, stock left +
 //     held = loaded less what another buyer bought, the buyer's answers name one order and a status that only moves forward, no

@@ -178,6 +178,9 @@ type subject struct {
 	// redelivered: only its webhook can settle it, so its end includes the provider's
 	// redelivery of the event (Stripe retries an unanswered or failed delivery for 3 days).
 	redelivered bool
+	// onThePage: the buyer's last word is on the provider's page (3-D Secure), so its end has no
+	// retry of the key a day later, which would take the order up again and hide what was lost.
+	onThePage bool
 }
 
 // matrixLoaded is the stock of the product the runs buy.
@@ -409,6 +412,9 @@ func (r *run) finish() {
 	}
 	r.reconcileLater()
 	for range 4 {
+		if r.sub.onThePage {
+			break
+		}
 		a := r.retry()
 		if a.code < 300 || a.code == http.StatusPaymentRequired {
 			break
@@ -581,6 +587,17 @@ var subjects = []subject{
 		act: func(r *run, ctx context.Context, inv *invocation) {
 			r.in.clock.Add(reconcile.DefaultAbandonAfter + time.Hour)
 			r.reconcile(ctx, 0)
+		}},
+	{name: "reconciler abandoning a checkout whose buyer never authenticated", method: "pm_card_authenticationRequired",
+		stores: []string{"dynamodb", "memory"}, setup: buyKilledAt(""), onThePage: true,
+		act: func(r *run, ctx context.Context, inv *invocation) {
+			r.in.clock.Add(reconcile.DefaultActionTimeout + time.Minute)
+			r.reconcile(ctx, 0)
+			// The buyer comes back and finishes 3-D Secure: an intent the reconciler canceled
+			// refuses it; one it did not reach succeeds, and must end paid with its units.
+			for _, id := range r.in.intentIDs() {
+				r.local.Authenticate(id)
+			}
 		}},
 	{name: "webhook of a charge made after its units were sold", stores: []string{"dynamodb", "memory"},
 		setup: abandonUnseenAndSell, sold: matrixLoaded, redelivered: true,

@@ -60,6 +60,9 @@ type localResult struct {
 	declined *DeclinedError
 	canceled bool
 	refunded int64 // minor units
+	// authenticated: the buyer finished 3-D Secure (Authenticate, tests only), so a
+	// RequiresAction intent succeeded.
+	authenticated bool
 }
 
 // process replays the result stored under req's key, or validates req, creates a

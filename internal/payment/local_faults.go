@@ -95,6 +95,24 @@ func (l *Local) Refunds() int {
 	return l.hooks.refunds
 }
 
+// Authenticate is the buyer finishing 3-D Secure for intentID: a RequiresAction intent
+// becomes Succeeded, as Retrieve and FindByOrder then report it; any other (a canceled one
+// included: Stripe refuses to confirm it) is returned unchanged, with false. A replay of its key
+// still answers the first answer, as Stripe replays the response it stored.
+func (l *Local) Authenticate(intentID string) (Intent, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, err := l.find(intentID)
+	if err != nil {
+		return Intent{}, false
+	}
+	if in := r.lookedUp(); in.Outcome != RequiresAction {
+		return in, false
+	}
+	r.authenticated = true
+	return r.lookedUp(), true
+}
+
 // CreatePayment creates a PaymentIntent for req, or replays the one stored under its key;
 // see Local and Fault.
 func (l *Local) CreatePayment(ctx context.Context, req Request) (Intent, error) {

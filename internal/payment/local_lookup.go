@@ -64,6 +64,9 @@ func (r *localResult) lookedUp() Intent {
 	if r.declined != nil {
 		in = Intent{ID: r.declined.IntentID, Outcome: Failed}
 	}
+	if r.authenticated && in.Outcome == RequiresAction {
+		in.Outcome = Succeeded
+	}
 	if r.canceled {
 		in.Outcome = Canceled
 	}

@@ -201,3 +201,39 @@ func TestLocalRefund(t *testing.T) {
 		}
 	})
 }
+
+func TestLocalAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	t.Run("the buyer finishing 3-D Secure makes the intent succeeded, and a cancel then leaves it so", func(t *testing.T) {
+		l := payment.NewLocal()
+		in := create(t, l, "k", "pm_card_authenticationRequired")
+		if got, ok := l.Authenticate(in.ID); !ok || got.Outcome != payment.Succeeded {
+			t.Fatalf("Authenticate = %+v, %v, want succeeded", got, ok)
+		}
+		if got, err := l.Cancel(ctx, in.ID, "cancel-k"); err != nil || got.Outcome != payment.Succeeded || l.Cancels() != 0 {
+			t.Fatalf("Cancel after Authenticate = %+v, %v (%d canceled), want it succeeded", got, err, l.Cancels())
+		}
+		if got, err := l.Retrieve(ctx, in.ID); err != nil || got.Outcome != payment.Succeeded {
+			t.Fatalf("Retrieve = %+v, %v, want succeeded", got, err)
+		}
+	})
+	for _, tc := range []struct{ name, pm string }{
+		{"a canceled intent refuses it", "pm_card_authenticationRequired"},
+		{"a succeeded intent is left as it is", "pm_card_visa"},
+		{"a pending intent is left as it is", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := payment.NewLocal()
+			in := create(t, l, "k", tc.pm)
+			if tc.pm != "pm_card_visa" && tc.pm != "" {
+				if _, err := l.Cancel(ctx, in.ID, "cancel-k"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := l.Retrieve(ctx, in.ID)
+			if got, ok := l.Authenticate(in.ID); ok || got.Outcome != before.Outcome {
+				t.Fatalf("Authenticate = %+v, %v, want %s unchanged", got, ok, before.Outcome)
+			}
+		})
+	}
+}
