@@ -13,9 +13,9 @@
 //	succeeded                  paid                     settled
 //	failed (last attempt)      failed                   settled
 //	requires_action            requires_action          settled (the buyer's action brings a webhook);
-//	                                                    unknown when it already was (looked at again)
+//	                                                    waiting when it already was (looked at again)
 //	  ... for ActionTimeout    abandoned                abandoned (30 min since it entered requires_action)
-//	processing, unconfirmed    pending (if created)     unknown (looked at again next run)
+//	processing, unconfirmed    pending (if created)     waiting (looked at again next run)
 //	  ... for AbandonAfter     abandoned                abandoned (24 h since created by default)
 //	canceled, or no intent     abandoned                abandoned
 //	error, or another intent   unchanged                unknown
@@ -32,7 +32,12 @@
 // record expires; the buyer pays with a new checkout. Canceling first is what makes this safe:
 // the buyer can no longer authenticate a payment whose units went back to stock.
 //
+// Waiting and Unknown are both still open, and both looked at again next run; only Unknown is
+// wrong: the provider failed or gave no usable answer, or the intent is not the order's. A buyer
+// who walks away from 3-D Secure or never confirms is Waiting until the timeouts abandon the
+// order, so the alarm on Unknown pages nobody for it.
+//
 // One JSON log line per order, and one summary line per run carrying CloudWatch Embedded
-// Metric Format metrics Settled, Abandoned, Unknown and Unchanged (namespace
+// Metric Format metrics Settled, Abandoned, Waiting, Unknown and Unchanged (namespace
 // MetricsNamespace).
 package reconcile

@@ -84,15 +84,19 @@ type Outcome string
 
 const (
 	Settled   Outcome = "settled"   // moved to paid, failed or requires_action
-	Abandoned Outcome = "abandoned" // no charge exists: abandoned
-	Unknown   Outcome = "unknown"   // still open: the provider failed, the intent is not final, or it is not the order's
+	Abandoned Outcome = "abandoned" // no charge exists, or its buyer never acted: abandoned
+	// Waiting: still open, and nothing is wrong: the provider answered that the payment waits
+	// on its buyer (unconfirmed, 3-D Secure) or is processing, within AbandonAfter or
+	// ActionTimeout. Looked at again next run; no alarm watches it.
+	Waiting   Outcome = "waiting"
+	Unknown   Outcome = "unknown"   // still open and not known: the provider failed, or the intent is not the order's
 	Unchanged Outcome = "unchanged" // already settled by someone else (a webhook, a retry, an earlier run)
 )
 
 // Report sums up a run.
 type Report struct {
-	Examined                               int
-	Settled, Abandoned, Unknown, Unchanged int
+	Examined                                        int
+	Settled, Abandoned, Waiting, Unknown, Unchanged int
 	// Cutoff is now - After: the run looked at orders last updated before it.
 	Cutoff time.Time
 }
@@ -105,6 +109,8 @@ func (r *Report) count(o Outcome) {
 		r.Abandoned++
 	case Unchanged:
 		r.Unchanged++
+	case Waiting:
+		r.Waiting++
 	default:
 		r.Unknown++
 	}
@@ -156,8 +162,8 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 		case c.To == orders.RequiresAction && o.Status == orders.RequiresAction:
 			if !o.UpdatedAt.Before(now.Add(-rc.opts.ActionTimeout)) {
 				// Its buyer may still act: a webhook, or a later run, settles it.
-				log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("now", string(o.Status)))
-				return Unknown
+				log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Waiting)), slog.String("now", string(o.Status)))
+				return Waiting
 			}
 			c.To = orders.Abandoned // the buyer never acted: cancel, and the units go back
 		}
@@ -191,8 +197,8 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 		log.ErrorContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("error", err.Error()))
 		return Unknown
 	case !a.Changed && c.To == orders.Pending:
-		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unknown)), slog.String("now", string(a.Order.Status)))
-		return Unknown
+		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Waiting)), slog.String("now", string(a.Order.Status)))
+		return Waiting
 	case !a.Changed:
 		log.InfoContext(ctx, "reconcile order", slog.String("outcome", string(Unchanged)), slog.String("now", string(a.Order.Status)))
 		return Unchanged
@@ -200,7 +206,7 @@ func (rc *Reconciler) order(ctx context.Context, o orders.Order, now, cutoff tim
 	out := Settled
 	switch c.To {
 	case orders.Pending:
-		out = Unknown
+		out = Waiting
 	case orders.Abandoned:
 		out = Abandoned
 	}
@@ -263,13 +269,13 @@ func target(o payment.Outcome) orders.Status {
 }
 
 // runMetrics is the constant directive of a run's EMF line.
-var runMetrics = emf.Directive(MetricsNamespace, nil, "Settled", "Abandoned", "Unknown", "Unchanged")
+var runMetrics = emf.Directive(MetricsNamespace, nil, "Settled", "Abandoned", "Waiting", "Unknown", "Unchanged")
 
 // summary logs the run's line with its EMF metrics.
 func (rc *Reconciler) summary(ctx context.Context, now time.Time, rep Report) {
 	rc.opts.Logger.InfoContext(ctx, "reconcile run",
 		slog.Int("Examined", rep.Examined), slog.Int("Settled", rep.Settled), slog.Int("Abandoned", rep.Abandoned),
-		slog.Int("Unknown", rep.Unknown), slog.Int("Unchanged", rep.Unchanged),
+		slog.Int("Waiting", rep.Waiting), slog.Int("Unknown", rep.Unknown), slog.Int("Unchanged", rep.Unchanged),
 		slog.Time("cutoff", rep.Cutoff),
 		emf.Block(now, runMetrics))
 }

@@ -125,6 +125,8 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 				{order("pend_3ds", orders.Pending, "pi_3ds", time.Hour, time.Hour), ptr(intent("pi_3ds", payment.RequiresAction)), false, orders.RequiresAction, "pi_3ds", true},
 				{order("created_processing", orders.Created, "", time.Hour, time.Hour), ptr(intent("pi_proc", payment.Pending)), true, orders.Pending, "pi_proc", true},
 				{order("old_unconfirmed", orders.Pending, "pi_old", 2*time.Hour, 25*time.Hour), ptr(intent("pi_old", payment.Pending)), false, orders.Abandoned, "pi_old", true},
+				// a buyer who has not confirmed yet, within AbandonAfter: waiting, not unknown
+				{order("unconfirmed", orders.Pending, "pi_unc", time.Hour, 2*time.Hour), ptr(intent("pi_unc", payment.Pending)), false, orders.Pending, "pi_unc", true},
 				{order("canceled", orders.Pending, "pi_cx", time.Hour, time.Hour), ptr(intent("pi_cx", payment.Canceled)), false, orders.Abandoned, "pi_cx", true},
 				// asked to authenticate: a buyer who walked away past the timeout, one who may
 				// still act, and one who paid while the webhook was lost
@@ -151,9 +153,9 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 			rc := reconcile.New(reconcile.Options{Orders: store, Payments: fake,
 				Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			var rep reconcile.Report
-			testenv.Eventually(t, func() error { // the index is eventually consistent: wait until all 12 are listed
+			testenv.Eventually(t, func() error { // the index is eventually consistent: wait until all 13 are listed
 				got, err := store.Stuck(ctx, now.Add(-reconcile.DefaultAfter), 100)
-				if err == nil && len(got) != 12 {
+				if err == nil && len(got) != 13 {
 					err = errors.New("index not caught up")
 				}
 				return err
@@ -162,7 +164,8 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := reconcile.Report{Examined: 12, Settled: 4, Abandoned: 4, Unknown: 4, Cutoff: now.Add(-reconcile.DefaultAfter)}
+			// waiting: created_processing (now pending), unconfirmed, 3ds_waiting; unknown: foreign, flaky
+			want := reconcile.Report{Examined: 13, Settled: 4, Abandoned: 4, Waiting: 3, Unknown: 2, Cutoff: now.Add(-reconcile.DefaultAfter)}
 			if rep != want {
 				t.Fatalf("report %+v\nwant   %+v", rep, want)
 			}
@@ -183,18 +186,18 @@ func TestRunSettlesWhatTheProviderSays(t *testing.T) {
 			if in, _ := fake.Retrieve(ctx, "pi_wait"); in.Outcome != payment.RequiresAction {
 				t.Errorf("the waiting buyer's intent is %s, want it left in requires_action", in.Outcome)
 			}
-			assertLogs(t, logs.String(), 12, want)
+			assertLogs(t, logs.String(), 13, want)
 
 			t.Run("a second run changes nothing", func(t *testing.T) {
 				testenv.Eventually(t, func() error {
 					got, err := store.Stuck(ctx, now.Add(-reconcile.DefaultAfter), 100)
-					if err == nil && len(got) != 3 { // flaky, foreign and 3ds_waiting stay; processing moved to pending just now
+					if err == nil && len(got) != 4 { // flaky, foreign, unconfirmed and 3ds_waiting stay; processing moved to pending just now
 						err = errors.New("index not caught up")
 					}
 					return err
 				})
 				rep, err := rc.Run(ctx, now)
-				if err != nil || rep.Examined != 3 || rep.Unknown != 3 || rep.Settled+rep.Abandoned != 0 {
+				if err != nil || rep.Examined != 4 || rep.Unknown != 2 || rep.Waiting != 2 || rep.Settled+rep.Abandoned != 0 {
 					t.Fatalf("second run %+v, %v", rep, err)
 				}
 			})
@@ -312,7 +315,7 @@ func assertLogs(t *testing.T, logs string, perOrder int, rep reconcile.Report) {
 	}
 	aws, _ := summary["_aws"].(map[string]any)
 	if summary["Settled"] != float64(rep.Settled) || summary["Abandoned"] != float64(rep.Abandoned) ||
-		summary["Unknown"] != float64(rep.Unknown) || aws["CloudWatchMetrics"] == nil {
+		summary["Waiting"] != float64(rep.Waiting) || summary["Unknown"] != float64(rep.Unknown) || aws["CloudWatchMetrics"] == nil {
 		t.Errorf("summary line %v does not match %+v with EMF metrics", summary, rep)
 	}
 }
