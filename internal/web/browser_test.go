@@ -589,6 +589,31 @@ func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
 	s.want(t, 1)
 }
 
+func TestBrowserSaysAnOrderAbandonedIn3DSecureWasNotCharged(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	buyOne(t, ctx, s)
+	do(t, ctx, "choose a 3-D Secure card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_authenticationRequired"))
+	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
+	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
+	id := read(t, ctx).OrderID
+	// The buyer walks away; the reconciler cancels the payment and abandons the order.
+	o, err := s.Orders.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Orders.Apply(context.Background(), id, orders.Change{To: orders.Abandoned, IntentID: o.PaymentIntentID,
+		Amount: o.Amount, Currency: o.Currency, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ctx, "declined")
+	got := read(t, ctx)
+	if got.OrderID != id || got.Status != "abandoned" || !strings.Contains(got.Message, "nothing was charged") ||
+		!strings.Contains(got.Message, "Start a new purchase") {
+		t.Errorf("page shows %+v, want order %s abandoned, saying nothing was charged and to start a new purchase", got, id)
+	}
+}
+
 func TestBrowserSaysToStartOverWhenAResumedPurchaseWasChanged(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newShop(t)

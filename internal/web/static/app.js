@@ -605,6 +605,11 @@
         setState("declined");
         say("The payment of this order failed. Start a new purchase to pay another way.");
         return;
+      case "abandoned": // never paid: the reconciler canceled it (3-D Secure not finished in time)
+        setState("declined");
+        say("This order was not paid in time and was cancelled; nothing was charged. Start a new purchase to pay.");
+        loadCatalog(); // its units went back to stock
+        return;
       default:
         setState("ordered");
         say("Your order is " + status + ".");
