@@ -171,8 +171,7 @@ func (s *DynamoStore) Reserve(ctx context.Context, o Order, shards map[string]in
 					return old, fmt.Errorf("%w: reserve %s: order is %s with units %q, or was made for another purchase", ErrConflict, o.ID, old.Status, old.Units)
 				}
 				prev = old
-				switch {
-				case fresh:
+				if fresh {
 					fresh = false // a stored order to retake: the Update, at once
 					continue
 				}

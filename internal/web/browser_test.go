@@ -566,23 +566,37 @@ func TestBrowserShowsADeclineAndPaysAgainWithANewKey(t *testing.T) {
 	s.want(t, 2) // the declined intent and failed order, then the paid ones
 }
 
-func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
-	ctx := newBrowser(t)
-	s := newShop(t)
+// payWith3DSecure pays one product with a card that needs 3-D Secure and waits until the page
+// shows its order in requires_action; it returns the order's id.
+func payWith3DSecure(t *testing.T, ctx context.Context, s *shop) string {
+	t.Helper()
 	buyOne(t, ctx, s)
 	do(t, ctx, "choose a 3-D Secure card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_authenticationRequired"))
 	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
 	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
-	id := read(t, ctx).OrderID
-	// The buyer confirms; the webhook marks the order paid; the page's polling sees it.
+	return read(t, ctx).OrderID
+}
+
+// moveOrder applies to order id what its payment's event (or the reconciler) would: to, for the
+// order's own intent.
+func moveOrder(t *testing.T, s *shop, id string, to orders.Status) {
+	t.Helper()
 	o, err := s.Orders.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Orders.Apply(context.Background(), id, orders.Change{To: orders.Paid, IntentID: o.PaymentIntentID,
+	if _, err := s.Orders.Apply(context.Background(), id, orders.Change{To: to, IntentID: o.PaymentIntentID,
 		Amount: o.Amount, Currency: o.Currency, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newShop(t)
+	id := payWith3DSecure(t, ctx, s)
+	// The buyer confirms; the webhook marks the order paid; the page's polling sees it.
+	moveOrder(t, s, id, orders.Paid)
 	if got := wantPaid(t, ctx, s); got != id {
 		t.Errorf("page shows order %s, want %s", got, id)
 	}
@@ -592,20 +606,9 @@ func TestBrowserPollsAnOrderThatNeedsTheBuyer(t *testing.T) {
 func TestBrowserSaysAnOrderAbandonedIn3DSecureWasNotCharged(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newShop(t)
-	buyOne(t, ctx, s)
-	do(t, ctx, "choose a 3-D Secure card", chromedp.SetValue(chromedp.ID("payment-method"), "pm_card_authenticationRequired"))
-	do(t, ctx, "click Pay", chromedp.Click(chromedp.ID("pay")))
-	waitFor(t, ctx, `document.getElementById("order-status").textContent === "requires_action"`)
-	id := read(t, ctx).OrderID
+	id := payWith3DSecure(t, ctx, s)
 	// The buyer walks away; the reconciler cancels the payment and abandons the order.
-	o, err := s.Orders.Get(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Orders.Apply(context.Background(), id, orders.Change{To: orders.Abandoned, IntentID: o.PaymentIntentID,
-		Amount: o.Amount, Currency: o.Currency, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	moveOrder(t, s, id, orders.Abandoned)
 	waitState(t, ctx, "declined")
 	got := read(t, ctx)
 	if got.OrderID != id || got.Status != "abandoned" || !strings.Contains(got.Message, "nothing was charged") ||
