@@ -2,13 +2,16 @@ package ddb
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/checkout-idem/checkout/internal/awsenv"
+	"github.com/checkout-idem/checkout/internal/httpbody"
 )
 
 // NewLambdaClient returns a DynamoDB client for a Lambda function (and the local server), built
@@ -22,8 +25,11 @@ import (
 // Like the SDK's config package, it honours AWS_MAX_ATTEMPTS (attempts per call, the first
 // included; the SDK's default is 3) and AWS_RETRY_MODE (standard, the default, or adaptive);
 // a value it cannot parse is an error rather than a silent default.
+//
+// Its HTTP client is the SDK's default transport behind httpbody.Transport, so each request
+// goes out in one write rather than its headers and then its body.
 func NewLambdaClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
-	o := dynamodb.Options{}
+	o := dynamodb.Options{HTTPClient: &http.Client{Transport: httpbody.Transport{Next: awshttp.NewBuildableClient().GetTransport()}}}
 	o.Region, o.Credentials = awsenv.Lambda(endpoint)
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/checkout-idem/checkout/internal/ddb"
+	"github.com/checkout-idem/checkout/internal/httpbody"
 )
 
 func TestLambdaClientHonoursTheRetryVariables(t *testing.T) {
@@ -57,5 +58,23 @@ func TestLambdaClientHonoursTheRetryVariables(t *testing.T) {
 				t.Fatalf("no error for %s=%s", bad[0], bad[1])
 			}
 		})
+	}
+}
+
+func TestLambdaClientSendsEachRequestInOneWrite(t *testing.T) {
+	c, err := ddb.NewLambdaClient("http://127.0.0.1:8000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, ok := c.Options().HTTPClient.(*http.Client)
+	if !ok {
+		t.Fatalf("HTTPClient is %T, want an *http.Client", c.Options().HTTPClient)
+	}
+	if tr, ok := hc.Transport.(httpbody.Transport); !ok || tr.Next == nil {
+		t.Errorf("the client's transport is %T (%v), want httpbody.Transport over the SDK's", hc.Transport, hc.Transport)
+	}
+	mine := &http.Client{}
+	if c, _ := ddb.NewLambdaClient("", func(o *dynamodb.Options) { o.HTTPClient = mine }); c.Options().HTTPClient != mine {
+		t.Error("an option's HTTPClient does not replace the default")
 	}
 }

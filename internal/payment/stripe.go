@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v84"
+
+	"github.com/checkout-idem/checkout/internal/httpbody"
 )
 
 // Stripe creates PaymentIntents through stripe-go. It is the only code that imports stripe-go:
@@ -41,7 +43,8 @@ type stripeConfig struct {
 // context, so a deadline closer than that ends the call sooner (an error wrapping
 // ErrUnavailable and context.DeadlineExceeded), and no attempt starts after it.
 const (
-	// DefaultStripeTimeout bounds one HTTP attempt when WithHTTPClient is not given.
+	// DefaultStripeTimeout bounds one HTTP attempt when WithHTTPClient is not given (that
+	// default client also sends each request in one write: httpbody.Transport).
 	DefaultStripeTimeout = 6 * time.Second
 	// DefaultStripeRetries is how many times stripe-go retries a failed attempt by default. It
 	// retries connection errors, timeouts, answers that are not Stripe errors (a proxy's 502
@@ -84,7 +87,8 @@ func NewStripe(secretKey, apiBase string, opts ...StripeOption) (*Stripe, error)
 		o(&cfg)
 	}
 	if cfg.httpClient == nil {
-		cfg.httpClient = &http.Client{Timeout: DefaultStripeTimeout}
+		// httpbody: stripe-go's form bodies would go out chunked, in three writes.
+		cfg.httpClient = &http.Client{Timeout: DefaultStripeTimeout, Transport: httpbody.Transport{}}
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
