@@ -69,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 10, "cold starts per function")
 	fs.BoolVar(&o.peer, "peer", false, "also run the checkout side by side with the Powertools peer (bench/powertools, needs node and `make bench-deps`)")
 	fs.DurationVar(&o.peerDuration, "peer-duration", 8*time.Second, "length of each concurrent phase of the side-by-side")
-	fs.DurationVar(&o.peerSeq, "peer-sequential", 6*time.Second, "length of the one-request-at-a-time phase of the side-by-side")
+	fs.DurationVar(&o.peerSeq, "peer-sequential", 12*time.Second, "length of the one-request-at-a-time phase of the side-by-side (its rounds are what the ratios' intervals resample)")
 	fs.DurationVar(&o.peerWarmup, "peer-warmup", 6*time.Second, "unmeasured load on each side first (the JIT compilers of Node and DynamoDB Local)")
 	fs.BoolVar(&o.capacity, "capacity", false, "also measure the consumed capacity of each operation (checkout, replay, webhook, duplicate)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {

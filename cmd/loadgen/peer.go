@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -66,9 +67,10 @@ type peerSide struct {
 
 // peerPath is what was measured of one path of one side.
 type peerPath struct {
-	seq, con vegeta.Metrics // one at a time; o.clients at once
-	conTime  time.Duration  // length of the concurrent phases
-	ids      []string       // Lambda request ids of the invocations one at a time, whose DynamoDB requests count
+	seq, con vegeta.Metrics  // one at a time; o.clients at once
+	conTime  time.Duration   // length of the concurrent phases
+	ids      []string        // Lambda request ids of the invocations one at a time, whose DynamoDB requests count
+	lats     []time.Duration // their latencies, in the order of the rounds (both sides have one per round)
 	stats    callStats
 }
 
@@ -127,7 +129,8 @@ func (s *peerSide) check(path string, into *vegeta.Metrics, ids bool) func(*vege
 			into.Add(r)
 		}
 		if ids {
-			s.by[path].ids = append(s.by[path].ids, r.Headers.Get("Request-Id"))
+			p := s.by[path]
+			p.ids, p.lats = append(p.ids, r.Headers.Get("Request-Id")), append(p.lats, r.Latency)
 		}
 	}
 }
@@ -277,8 +280,10 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	num := func(v float64) string { return fmt.Sprintf("%.2f", v) }
 	for _, path := range paths {
-		row(path+" p50, one at a time", func(s *peerSide) float64 { return float64(s.by[path].seq.Latencies.P50) }, msf,
-			map[string]float64{pathFirst: targetFirst, pathReplay: targetReplay}[path])
+		a, b := g.by[path].lats, pt.by[path].lats
+		r, lo, hi := ratioInterval(a, b, bootstrapResamples)
+		rows = append(rows, []string{path + " p50, one at a time", ms(median(a)), ms(median(b)),
+			verdict(r, lo, hi, map[string]float64{pathFirst: targetFirst, pathReplay: targetReplay}[path])})
 		row(path+" p99, one at a time", func(s *peerSide) float64 { return float64(s.by[path].seq.Latencies.P99) }, msf, 0)
 	}
 	for _, path := range paths {
@@ -299,8 +304,64 @@ func writePeer(rep *report, g, pt *peerSide, nodeVersion, packages string) {
 	rows = append(rows, []string{"distinct keys / orders / PaymentIntents", fmt.Sprintf("%d / %d / %d", g.keys.Load(), g.orders, g.charges),
 		fmt.Sprintf("%d / %d / %d", pt.keys.Load(), pt.orders, pt.charges), "–"})
 	m.table("lrrl", rows...)
-	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
-		o.peerSeq, o.peerWarmup, o.clients, o.peerDuration, peerSlices)
+	m.p("One at a time: %s of alternating requests (the two functions take turns, each a first request then a replay of a key completed before the measurement; %d rounds), after %s of unmeasured load on each side (Node's and DynamoDB Local's JIT compilers). The p50s one at a time are the exact medians of the rounds, and each ratio comes with its 95 %% interval: a percentile bootstrap that resamples the rounds, both sides' requests of a round together, %d times. A target is met when the whole interval is under it; a median under it with an interval that reaches past it is this run's noise, not a verdict. Under load: %d clients (vegeta, a closed loop) for %s per side and path, in %d slices, the sides taking turns. Latency is the harness's: from handing the event to the Runtime API to the function's answer, DynamoDB Local round trips included. Every replay is checked byte for byte against the first answer of its key.\n",
+		o.peerSeq, len(g.by[pathFirst].lats), o.peerWarmup, bootstrapResamples, o.clients, o.peerDuration, peerSlices)
+}
+
+// bootstrapResamples is how many times ratioInterval resamples the rounds.
+const bootstrapResamples = 2000
+
+// ratioInterval returns the ratio of the medians of a and b, paired by index (round i of the
+// interleaved phase gave a[i] and b[i]), and its 95 % percentile-bootstrap interval: the
+// rounds resampled with replacement n times, from a fixed seed, so that the same samples
+// always give the same interval. Pairing keeps a round's drift (the shared machine's) on both
+// sides of each resample.
+func ratioInterval(a, b []time.Duration, n int) (ratio, lo, hi float64) {
+	k := min(len(a), len(b))
+	if k == 0 {
+		return 0, 0, 0
+	}
+	ratio = float64(median(a[:k])) / float64(median(b[:k]))
+	rng := rand.New(rand.NewPCG(21, 7))
+	ratios := make([]float64, n)
+	ra, rb := make([]time.Duration, k), make([]time.Duration, k)
+	for i := range ratios {
+		for j := range k {
+			r := rng.IntN(k)
+			ra[j], rb[j] = a[r], b[r]
+		}
+		ratios[i] = float64(median(ra)) / float64(median(rb))
+	}
+	slices.Sort(ratios)
+	return ratio, ratios[n*25/1000], ratios[n*975/1000-1]
+}
+
+// median returns the middle of d (the mean of the two middle ones for an even count), leaving
+// d as it is.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	d = slices.Sorted(slices.Values(d))
+	if len(d)%2 == 0 {
+		return (d[len(d)/2-1] + d[len(d)/2]) / 2
+	}
+	return d[len(d)/2]
+}
+
+// verdict says how a ratio and its interval stand against the target (ours / the peer's,
+// at most target).
+func verdict(ratio, lo, hi, target float64) string {
+	s := fmt.Sprintf("%.2f x (95 %% interval %.2f–%.2f x): ", ratio, lo, hi)
+	switch {
+	case hi <= target:
+		return s + fmt.Sprintf("met (≤ %.1f x)", target)
+	case ratio <= target:
+		return s + fmt.Sprintf("met at the median, within the noise (≤ %.1f x)", target)
+	case lo <= target:
+		return s + fmt.Sprintf("**missed** at the median, within the noise (≤ %.1f x)", target)
+	}
+	return s + fmt.Sprintf("**missed** (≤ %.1f x)", target)
 }
 
 // peerPackages lists the npm packages of the peer with the versions its package-lock.json pins.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkout-idem/checkout/internal/testenv"
 )
@@ -67,4 +68,59 @@ func missing(t *testing.T, why string) {
 		t.Fatal(why + " (CI=true: failing instead of skipping)")
 	}
 	t.Skip(why)
+}
+
+func TestRatioIntervalPairsTheRoundsAndBracketsTheRatio(t *testing.T) {
+	ms := func(v ...float64) []time.Duration {
+		d := make([]time.Duration, len(v))
+		for i, f := range v {
+			d[i] = time.Duration(f * float64(time.Millisecond))
+		}
+		return d
+	}
+	t.Run("a side exactly half the other's in every round is 0.5 x, with no spread", func(t *testing.T) {
+		a, b := ms(1, 2, 3, 4, 5), ms(2, 4, 6, 8, 10)
+		if r, lo, hi := ratioInterval(a, b, 500); r != 0.5 || lo != 0.5 || hi != 0.5 {
+			t.Errorf("ratio %v in [%v, %v], want 0.5 in [0.5, 0.5]", r, lo, hi)
+		}
+	})
+	t.Run("noisy rounds give an interval around the ratio, and leave the samples in order", func(t *testing.T) {
+		var a, b []time.Duration
+		for i := range 400 {
+			noise := float64(i%7) * 0.3
+			a, b = append(a, ms(3+noise)...), append(b, ms(5+float64(i%11)*0.4)...)
+		}
+		first := a[1]
+		r, lo, hi := ratioInterval(a, b, 1000)
+		if !(lo <= r && r <= hi && lo < hi) || hi-lo > 0.2 {
+			t.Errorf("ratio %.3f in [%.3f, %.3f], want it inside a narrow interval of some width", r, lo, hi)
+		}
+		if a[1] != first {
+			t.Error("ratioInterval reordered its samples")
+		}
+		if again, lo2, hi2 := ratioInterval(a, b, 1000); again != r || lo2 != lo || hi2 != hi {
+			t.Error("the same samples gave another interval")
+		}
+	})
+	t.Run("the median of an even count is the mean of the middle two", func(t *testing.T) {
+		if m := median(ms(4, 1, 3, 2)); m != ms(2.5)[0] {
+			t.Errorf("median = %v, want 2.5ms", m)
+		}
+	})
+}
+
+func TestVerdictNeedsTheWholeIntervalUnderTheTarget(t *testing.T) {
+	for _, tc := range []struct {
+		ratio, lo, hi float64
+		want          string
+	}{
+		{0.65, 0.62, 0.69, ": met (≤ 0.7 x)"},
+		{0.68, 0.65, 0.72, ": met at the median, within the noise"},
+		{0.72, 0.69, 0.75, ": **missed** at the median, within the noise"},
+		{0.75, 0.72, 0.78, ": **missed** (≤ 0.7 x)"},
+	} {
+		if got := verdict(tc.ratio, tc.lo, tc.hi, 0.7); !strings.Contains(got, tc.want) {
+			t.Errorf("verdict(%v in [%v, %v]) = %q, want %q", tc.ratio, tc.lo, tc.hi, got, tc.want)
+		}
+	}
 }
