@@ -1,3 +1,8 @@
+// loadgen counts the charges of payment.Local, whose counters the production build (the
+// bootstraps' -tags production) leaves out; so does loadgen.
+
+//go:build !production
+
 // Command loadgen puts POST /checkout of the local API (on loopback, over fresh tables of
 // DynamoDB Local or DYNAMODB_ENDPOINT) under load with vegeta and writes <out>/REPORT.md; its
 // flags add cold starts, the Powertools peer and capacity units (1,000 duplicates of one key
