@@ -56,8 +56,9 @@
 // Config.Guard) or the completion ([Attach]), or not at all. A store takes one kind of write
 // (a types.TransactWriteItem for DynamoStore, a func() error for MemoryStore) and refuses any
 // other with [ErrWriteKind]; [Store.Accepts] lets wiring code check once at start-up. Checkout
-// writes its order in state created with the claim, before any money moves, and its outcome
-// with the completion.
+// claims with a bare PutItem (a replay is that one write), reserves its order and stock in a
+// transaction of its own right after it, before any money moves, and attaches the order's
+// outcome to the completion.
 //
 // # Observability
 //
