@@ -6,13 +6,16 @@
 //
 //	Idempotency-Key: <1 to 255 printable ASCII characters: exactly one key, see idem.HeaderKey>
 //	Content-Type: application/json
-//	{"cart_id": "cart_123", "amount": 1099, "currency": "usd",
+//	{"items": [{"sku": "tee-black-m", "quantity": 2}], "amount": 5000, "currency": "usd",
 //	 "payment_method": "pm_card_visa", "customer_email": "buyer@example.com"}
 //
-// cart_id (1 to 128 printable ASCII characters), amount (an integer number of minor units, 1 to
-// 99999999) and currency (a lowercase ISO 4217 code Stripe accepts) are required;
-// payment_method (pm_...) and customer_email are optional. Without a payment method the order
-// is pending and the response carries the client secret the page confirms with.
+// items (1 to MaxLines lines, each sku once, a quantity of 1 to MaxQuantity) and currency (a
+// lowercase ISO 4217 code Stripe accepts) are required. Prices come from the catalog: amount,
+// when sent, is the total the buyer was shown, and a different total answers 409 price-changed
+// with the real one, before anything is reserved or charged. payment_method (pm_...) and
+// customer_email are optional. Without a payment method the order is pending and the response
+// carries the client secret the page confirms with. The old cart_id body is refused with a
+// 400 that says so.
 //
 // A request is checked in this order, and nothing is claimed or stored until all checks pass
 // (Stripe stores no result for a request that failed validation, so a client may fix its body
@@ -59,12 +62,12 @@
 // # A key reused after its record expired
 //
 // Records are replayed for Options.TTL (24 h by default). A key reused later finds no record,
-// but the claim guard finds the order, so the engine hands the request to a handler that
-// answers the existing order with 200 (the 201 body without client_secret, which is not
-// stored), or 402 if it failed, or 422 if the request differs from the order in any of the
-// fields the fingerprint covers (the order keeps its payment method for this). Stripe would run
-// such a request as new; we do not, because a buyer retrying a day later must never be charged
-// twice. Nothing is stored by this path.
+// so the claim succeeds, but the reservation finds the key's order beyond created
+// (orders.ErrConflict): the handler releases the claim and answers the existing order with 200
+// (the 201 body without client_secret, which is not stored), or 402 if it failed, or 422 if the
+// request differs from the order in any of the fields the fingerprint covers (the order keeps
+// its payment method for this). Stripe would run such a request as new; we do not, because a
+// buyer retrying a day later must never be charged twice. Nothing is stored by this path.
 //
 // # GET /orders/{id}
 //
