@@ -1,6 +1,7 @@
-// Command checkout is the Lambda function of POST /checkout and GET /orders/{id}: configuration
-// from the environment, secrets from Secrets Manager, dependencies built once per container,
-// then the checkout handler behind the API Gateway HTTP API (payload 2.0) adapter.
+// Command checkout is the Lambda function of POST /checkout, GET /orders/{id} and GET
+// /products[/{sku}]: configuration from the environment, secrets from Secrets Manager,
+// dependencies built once per container, then the checkout handler behind the API Gateway HTTP
+// API (payload 2.0) adapter.
 package main
 
 import (

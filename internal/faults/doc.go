@@ -3,7 +3,7 @@
 // hooks of payment.Local, channels, an injected clock, a DynamoDB Local that is stopped and
 // restarted), and each ending with exact counts of orders (testenv.Orders Count), charges
 // (payment.Local Created) and stored idempotency records (a Scan COUNT of the table, or
-// idem.MemoryStore Len).
+// testenv.Keys Len).
 //
 //   - DynamoDB unavailable (TestDynamoDBUnavailable): a DynamoDB Local of the test's own, on a
 //     data folder, is stopped mid-run. Checkouts answer 503 store-unavailable with Retry-After
@@ -29,9 +29,10 @@
 //     released, so the provider's redelivery (new timestamp, new signature) applies it, once.
 //
 //   - Killed while the provider holds the charge, and nobody comes back
-//     (TestKilledCheckoutSettledByTheReconciler): the order exists from the claim on, created;
-//     the reconciler alone finds the charge and marks it paid; the buyer's later retry gets
-//     that order, and the provider was charged once.
+//     (TestKilledChargeSettledWithoutTheBuyer): the order exists from the reservation on (right
+//     after the claim), created; the provider's webhook, or with no webhook the reconciler
+//     alone, marks it paid, also when the held request completes after the webhook; the buyer's
+//     later retry gets that order, and the provider was charged once.
 //
 //   - Every crash point, swept (TestFaultMatrix): the hand-picked cases above, generalised. A
 //     fault-free run of each subject (a checkout, a declined one, one with the provider down,

@@ -11,8 +11,8 @@
 // first checkout's three DynamoDB calls and its charge that is five extra system calls and
 // segments on the path the buyer waits for.
 //
-// Transport reads such a body (its length known, at most MaxBuffered bytes) into a
-// *bytes.Reader and hands net/http a copy of the request that carries it, with GetBody set, so
-// net/http writes the request at once and can replay it on a fresh connection. Other requests
-// pass through untouched.
+// Transport reads such a body (of known or unknown length, at most MaxBuffered bytes) into a
+// *bytes.Reader, sets its length, and hands net/http a copy of the request that carries it, with
+// GetBody set, so net/http writes the request at once and can replay it on a fresh connection.
+// Requests that ask for chunked encoding, and longer bodies, go out as before.
 package httpbody

@@ -79,12 +79,12 @@
 // unacknowledged event for up to three days. A resend after that runs again and, Apply being
 // monotonic, changes nothing.
 //
-// Events that overtake their order: the checkout writes its order (state created) when it
-// claims its key, before the charge, so an event for an unknown order is rare (another
-// system's payment, or a store that lags). An event for an unknown order created less than
-// Options.InFlight ago ([DefaultInFlight], 15 minutes) answers 503 webhook-event-not-applied
-// with Retry-After: the claim is released and the provider's redelivery applies it once the
-// order exists. An older event (or one without a created time) answers 200 "applied": false,
+// Events that overtake their order: the checkout writes its order (state created) in its
+// reservation, right after it claims its key and before the charge, so an event for an
+// unknown order is rare (another system's payment, or a store that lags). An event for an
+// unknown order created less than Options.InFlight ago ([DefaultInFlight], 15 minutes) answers
+// 503 webhook-event-not-applied with Retry-After: the claim is released and the provider's
+// redelivery applies it once the order exists. An older event (or one without a created time) answers 200 "applied": false,
 // "reason": "unknown order" with a warning log, so the provider does not retry it for three
 // days.
 package webhook

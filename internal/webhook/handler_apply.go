@@ -108,7 +108,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
-		// The checkout writes its order when it claims its key, before the charge; an event
+		// The checkout writes its order right after it claims its key, before the charge; an event
 		// for an unknown order is rare (the order's table lags, or another system's payment).
 		// A young one is retried, an old one is not.
 		if !ev.Created.IsZero() && now.Sub(ev.Created) < h.InFlight {
