@@ -1,5 +1,5 @@
-// loadgen counts the charges of payment.Local, whose counters the production build (the
-// bootstraps' -tags production) leaves out; so does loadgen.
+// loadgen counts the charges of payment.Local with counters that the production build (the
+// bootstraps' -tags production) leaves out, so that build leaves loadgen out too.
 
 //go:build !production
 

@@ -326,13 +326,15 @@ func ratioInterval(a, b []time.Duration, n int) (ratio, lo, hi float64) {
 	ratio = float64(median(a[:k])) / float64(median(b[:k]))
 	rng := rand.New(rand.NewPCG(21, 7))
 	ratios := make([]float64, n)
-	ra, rb := make([]time.Duration, k), make([]time.Duration, k)
+	ra, rb := make([]time.Duration, k), make([]time.Duration, k) // each resample, sorted in place
 	for i := range ratios {
 		for j := range k {
 			r := rng.IntN(k)
 			ra[j], rb[j] = a[r], b[r]
 		}
-		ratios[i] = float64(median(ra)) / float64(median(rb))
+		slices.Sort(ra)
+		slices.Sort(rb)
+		ratios[i] = float64(middle(ra)) / float64(middle(rb))
 	}
 	slices.Sort(ratios)
 	return ratio, ratios[n*25/1000], ratios[n*975/1000-1]
@@ -344,11 +346,15 @@ func median(d []time.Duration) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
-	d = slices.Sorted(slices.Values(d))
-	if len(d)%2 == 0 {
-		return (d[len(d)/2-1] + d[len(d)/2]) / 2
+	return middle(slices.Sorted(slices.Values(d)))
+}
+
+// middle returns the median of sorted, which is not empty.
+func middle(sorted []time.Duration) time.Duration {
+	if n := len(sorted); n%2 == 0 {
+		return (sorted[n/2-1] + sorted[n/2]) / 2
 	}
-	return d[len(d)/2]
+	return sorted[len(sorted)/2]
 }
 
 // verdict says how a ratio and its interval stand against the target (ours / the peer's,
